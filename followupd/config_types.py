@@ -1,0 +1,123 @@
+"""The typed shape of the configuration (SPEC §5).  ``config.load`` builds these.
+
+No code passes the configuration around as nested dicts: every consumer
+receives one of these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STEP_IDS = (
+    "prepare",
+    "thank-you",
+    "references",
+    "handwritten-note",
+    "keep-applying",
+    "check-in",
+    "gracious-close",
+)
+
+DEFAULT_KEYWORDS = (
+    "interview",
+    "phone screen",
+    "screening call",
+    "onsite",
+    "on-site",
+    "technical screen",
+    "hiring manager",
+    "recruiter call",
+    "final round",
+)
+DEFAULT_EXCLUDES = ("mock interview",)
+
+
+@dataclass(frozen=True)
+class MeConfig:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    backend: str = "ics"  # google | ics
+    watch: tuple[str, ...] = ("primary",)
+    write_to: str = "primary"
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    backend: str = "maildir"  # gmail | maildir
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    account: str = ""
+    api_endpoint: str = ""  # "" = Google's own endpoints
+
+
+@dataclass(frozen=True)
+class IcsConfig:
+    source: str = "~/interviews.ics"  # a path, or an http(s) URL
+    output: Path = Path("~/followups.ics").expanduser()
+
+
+@dataclass(frozen=True)
+class MaildirConfig:
+    path: Path = Path("~/Mail/Drafts").expanduser()
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    enabled: bool = True
+    # offsets: only the ones meaningful for the step are read by ``plan``
+    minutes_before: int | None = None  # prepare (default 30)
+    duration_minutes: int | None = None  # prepare (default 15)
+    business_days: int | None = None  # handwritten-note 1, keep-applying 2, check-in 10
+    time: str | None = None  # "HH:MM" local time for business-day steps
+    template: Path | None = None  # replaces the draft template (Jinja2, sandboxed)
+    reminder_template: Path | None = None  # replaces the reminder text template
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    keywords: tuple[str, ...] = DEFAULT_KEYWORDS
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    lookback_days: int = 14
+    holidays: str = ""  # country code for the ``holidays`` package; "" = none
+    steps: dict[str, StepConfig] = field(default_factory=lambda: {s: StepConfig() for s in STEP_IDS})
+
+    def step(self, step_id: str) -> StepConfig:
+        return self.steps.get(step_id, StepConfig())
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    allow_insecure_keyring: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None  # the file it was loaded from
+    me: MeConfig = MeConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    mail: MailConfig = MailConfig()
+    google: GoogleConfig = GoogleConfig()
+    ics: IcsConfig = IcsConfig()
+    maildir: MaildirConfig = MaildirConfig()
+    references: tuple[Reference, ...] = ()
+    detect: DetectConfig = DetectConfig()
+    plan: PlanConfig = PlanConfig()
+    security: SecurityConfig = SecurityConfig()

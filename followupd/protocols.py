@@ -1,0 +1,115 @@
+"""Extension points (structlog's habit): small Protocols every backend implements.
+
+The engine talks to backends only through these.  ``followupd.backends.memory``
+ships an in-memory implementation of all three, used by the contract tests and
+the hypothesis state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from .model import CalendarEvent, FollowUp, LedgerEntry
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """One calendar's changes since ``token``.
+
+    ``full`` is True when ``events`` is the complete listing (first sync, an
+    ICS source, or a resync after a 410): anything known that is absent from it
+    is gone.  When False, ``events`` holds only what changed, deletions
+    included as ``status == "cancelled"``.
+    """
+
+    events: tuple[CalendarEvent, ...]
+    next_token: str | None
+    full: bool
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a sink reports after a successful write: where it is and its version."""
+
+    backend_id: str
+    version: str
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
+        """Changes since ``token`` (``None``: a full listing from ``time_min``).
+
+        A stale token is handled inside: the source resyncs and returns
+        ``full=True``.  Events followupd wrote are included (with ``private``
+        set) so the engine can notice the person's edits and deletions.
+        Raises TransientError, AuthError, ConfigError.
+        """
+        ...
+
+    def timezone(self, calendar_id: str) -> str:
+        """The calendar's IANA time zone name (the engine caches it in state)."""
+        ...
+
+
+@runtime_checkable
+class EventSink(Protocol):
+    """Where reminder events go (Google Calendar, the ICS output, memory)."""
+
+    def create(self, f: FollowUp) -> Written:
+        """Write the reminder.  Idempotent: an existing item with the same
+        deterministic id is adopted.  Raises UserDeleted when that existing
+        item was deleted by the person (Google: status cancelled)."""
+        ...
+
+    def update(self, f: FollowUp, entry: LedgerEntry) -> Written:
+        """Rewrite/move the item, only if still at ``entry.version``.
+        Raises UserEdited (version differs) or UserDeleted (gone)."""
+        ...
+
+    def delete(self, entry: LedgerEntry) -> None:
+        """Withdraw the item, only if still at ``entry.version``.
+        Raises UserEdited; an item already gone raises UserDeleted."""
+        ...
+
+    def flush(self) -> None:
+        """Make the pass's writes durable (the ICS output rewrites its file here)."""
+        ...
+
+
+@runtime_checkable
+class DraftSink(Protocol):
+    """Where drafts go (Gmail, a Maildir, memory).  Never sends anything."""
+
+    def create(self, f: FollowUp) -> Written:
+        """Create the draft.  Not idempotent by itself: the caller records an
+        intent first and calls ``find`` after a crash."""
+        ...
+
+    def find(self, f: FollowUp) -> Written | None:
+        """Find a draft carrying this follow-up's ``X-Followupd-Key``, if any."""
+        ...
+
+    def update(self, f: FollowUp, entry: LedgerEntry) -> Written:
+        """Rewrite an untouched draft.  Raises UserEdited / UserDeleted."""
+        ...
+
+    def delete(self, entry: LedgerEntry) -> None:
+        """Withdraw an untouched draft.  Raises UserEdited / UserDeleted."""
+        ...
+
+    def check(self, entry: LedgerEntry) -> Written | None:
+        """The draft's current state: None if gone (sent or deleted)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Backends:
+    source: EventSource
+    events: EventSink
+    drafts: DraftSink
+    account: str  # the account name used in deterministic ids ("local" for ICS)
+    watch: tuple[str, ...]
+    write_to: str
