@@ -1,0 +1,29 @@
+"""An in-memory keyring backend for tests.  Never use it for real credentials:
+``followupd.auth`` refuses it unless the test explicitly allows it."""
+
+from __future__ import annotations
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+class MemoryKeyring(KeyringBackend):
+    """Keeps secrets in a dict for the life of the process."""
+
+    priority = 1  # type: ignore[assignment]  # never chosen automatically over a real backend
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError(f"no password for {service}/{username}") from None
