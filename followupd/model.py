@@ -185,6 +185,7 @@ class LedgerEntry:
     version: str = ""  # etag / message id / hash recorded at write time
     content_hash: str = ""  # hash of the FollowUp content that was written
     updated_at: datetime | None = None
+    title: str = ""  # the reminder title or draft subject, for log lines and ``status``
 
 
 def follow_up_key(interview_id: str, step: str, kind: Kind | str, recipient: str = "") -> str:
