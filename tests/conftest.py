@@ -17,6 +17,8 @@ from followupd.testing.memory_keyring import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["emulator.fixtures"]  # the Google emulator (tests/emulator/)
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
