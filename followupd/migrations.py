@@ -1,0 +1,108 @@
+"""Schema of ``state.db`` and its migrations (``PRAGMA user_version``).
+
+Each migration is a function that takes the connection and brings the schema
+from version ``i`` to ``i + 1``.  ``migrate`` applies the missing ones in order,
+all inside one transaction, so a database is either fully upgraded or left as
+it was.  Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from .errors import FollowupdError
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    """The initial schema."""
+    db.execute(
+        """CREATE TABLE calendars (
+            calendar_id TEXT PRIMARY KEY,
+            sync_token  TEXT,
+            tz          TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE interviews (
+            id          TEXT PRIMARY KEY,
+            calendar_id TEXT NOT NULL,
+            event_json  TEXT NOT NULL,   -- the CalendarEvent, to re-plan without re-listing
+            etag        TEXT NOT NULL,
+            start       TEXT NOT NULL,
+            "end"       TEXT NOT NULL,
+            first_seen  TEXT NOT NULL,
+            outcome     TEXT,
+            outcome_at  TEXT,
+            decision    TEXT,
+            status      TEXT NOT NULL DEFAULT 'live',   -- live | gone
+            gone_reason TEXT NOT NULL DEFAULT '',
+            settled     INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    # A pass loads only the interviews that are not settled: a partial index
+    # keeps that lookup proportional to the active ones, not to history.
+    db.execute("CREATE INDEX interviews_active ON interviews(settled) WHERE settled = 0")
+    db.execute(
+        """CREATE TABLE ledger (
+            key          TEXT PRIMARY KEY,
+            interview_id TEXT NOT NULL,
+            step         TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            recipient    TEXT NOT NULL DEFAULT '',
+            backend_id   TEXT NOT NULL DEFAULT '',
+            version      TEXT NOT NULL DEFAULT '',
+            content_hash TEXT NOT NULL DEFAULT '',
+            status       TEXT NOT NULL,
+            at           TEXT NOT NULL,
+            updated_at   TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX ledger_interview ON ledger(interview_id)")
+    db.execute(
+        """CREATE TABLE intents (
+            key           TEXT PRIMARY KEY,
+            created_at    TEXT NOT NULL,
+            followup_json TEXT NOT NULL   -- what was about to be written, to resolve it later
+        )"""
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Ledger rows remember the title they were written with (for log lines and
+    ``status`` even after the interview is gone); pending rows get an index."""
+    db.execute("ALTER TABLE ledger ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX ledger_pending ON ledger(status) WHERE status = 'planned'")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+LATEST = len(MIGRATIONS)
+
+
+def version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, target: int = LATEST) -> int:
+    """Apply the missing migrations up to ``target`` in one transaction; return the new version.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``).  A database
+    newer than this code is refused rather than misread.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        current = version(db)
+        if current > LATEST:
+            raise FollowupdError(f"state.db has schema version {current}, newer than this followupd "
+                               f"understands ({LATEST}); upgrade followupd")
+        for i in range(current, target):
+            MIGRATIONS[i](db)
+        if target > current:
+            db.execute(f"PRAGMA user_version = {int(target)}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return max(current, target)

@@ -1,0 +1,332 @@
+"""The state database: sync tokens, interviews seen, the follow-up ledger, intents.
+
+One SQLite file, ``$XDG_STATE_HOME/followupd/state.db`` (0600 in a 0700
+directory), in WAL mode with ``synchronous=NORMAL``: a commit survives a kill -9
+of the process (and, at worst, the last commits are lost on power failure,
+which the deterministic ids and intents then recover from).
+
+The connection runs in autocommit mode; every change is its own short
+transaction, so a ledger row is durable before the next backend call.  A pass
+reads only *active* interviews (``settled = 0``) and their ledger rows, so its
+cost does not grow with history.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from . import paths
+from .migrations import migrate
+from .model import (
+    Attendee,
+    CalendarEvent,
+    DraftContent,
+    FollowUp,
+    Kind,
+    LedgerEntry,
+    Outcome,
+    Person,
+    ReminderContent,
+    Status,
+)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class InterviewRecord:
+    """An interview as followupd remembers it between passes."""
+
+    event: CalendarEvent
+    first_seen: datetime
+    outcome: Outcome | None = None
+    outcome_at: datetime | None = None
+    decision: date | None = None
+    live: bool = True
+    gone_reason: str = ""  # why it is no longer live: "interview cancelled", ...
+    settled: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+    @property
+    def calendar_id(self) -> str:
+        return self.event.calendar_id
+
+    @property
+    def title(self) -> str:
+        return self.event.title
+
+
+# ---------------------------------------------------------------- JSON codecs
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def event_to_json(ev: CalendarEvent) -> str:
+    def person(a: Attendee | None) -> dict[str, Any] | None:
+        if a is None:
+            return None
+        return {"email": a.email, "name": a.name, "is_self": a.is_self, "organizer": a.organizer,
+                "resource": a.resource, "response": a.response}
+
+    return json.dumps({
+        "id": ev.id, "calendar_id": ev.calendar_id, "title": ev.title, "start": ev.start.isoformat(),
+        "end": ev.end.isoformat(), "description": ev.description, "status": ev.status,
+        "all_day": ev.all_day, "attendees": [person(a) for a in ev.attendees],
+        "organizer": person(ev.organizer), "etag": ev.etag, "recurring_event_id": ev.recurring_event_id,
+        "private": dict(ev.private), "location": ev.location,
+    }, ensure_ascii=False, sort_keys=True)
+
+
+def event_from_json(text: str) -> CalendarEvent:
+    d = json.loads(text)
+    org = d.get("organizer")
+    return CalendarEvent(
+        id=d["id"], calendar_id=d["calendar_id"], title=d["title"],
+        start=datetime.fromisoformat(d["start"]), end=datetime.fromisoformat(d["end"]),
+        description=d.get("description", ""), status=d.get("status", "confirmed"),
+        all_day=bool(d.get("all_day", False)),
+        attendees=tuple(Attendee(**a) for a in d.get("attendees", [])),
+        organizer=Attendee(**org) if org else None, etag=d.get("etag", ""),
+        recurring_event_id=d.get("recurring_event_id"), private=dict(d.get("private", {})),
+        location=d.get("location", ""),
+    )
+
+
+def followup_to_json(f: FollowUp) -> str:
+    c = f.content
+    content: dict[str, Any]
+    if isinstance(c, ReminderContent):
+        content = {"type": "reminder", "title": c.title, "description": c.description,
+                   "start": c.start.isoformat(), "end": c.end.isoformat(), "popup_minutes": c.popup_minutes}
+    else:
+        content = {"type": "draft", "to": {"email": c.to.email, "name": c.to.name, "title": c.to.title},
+                   "subject": c.subject, "body": c.body}
+    return json.dumps({"interview_id": f.interview_id, "step": f.step, "kind": f.kind.value,
+                       "at": f.at.isoformat(), "write_from": f.write_from.isoformat(),
+                       "recipient": f.recipient, "calendar_id": f.calendar_id, "content": content},
+                      ensure_ascii=False, sort_keys=True)
+
+
+def followup_from_json(text: str) -> FollowUp:
+    d = json.loads(text)
+    c = d["content"]
+    content: ReminderContent | DraftContent
+    if c["type"] == "reminder":
+        content = ReminderContent(title=c["title"], description=c["description"],
+                                  start=datetime.fromisoformat(c["start"]), end=datetime.fromisoformat(c["end"]),
+                                  popup_minutes=int(c["popup_minutes"]))
+    else:
+        content = DraftContent(to=Person(**c["to"]), subject=c["subject"], body=c["body"])
+    return FollowUp(interview_id=d["interview_id"], step=d["step"], kind=Kind(d["kind"]),
+                    at=datetime.fromisoformat(d["at"]), write_from=datetime.fromisoformat(d["write_from"]),
+                    content=content, recipient=d["recipient"], calendar_id=d["calendar_id"])
+
+
+def followup_title(f: FollowUp) -> str:
+    return f.content.title if isinstance(f.content, ReminderContent) else f.content.subject
+
+
+# ---------------------------------------------------------------- the store
+
+_INTERVIEW_COLS = ("id, calendar_id, event_json, first_seen, outcome, outcome_at, decision, status, "
+                   "gone_reason, settled")
+_LEDGER_COLS = ("key, interview_id, step, kind, recipient, status, at, backend_id, version, content_hash, "
+                "updated_at, title")
+
+
+def _interview_row(row: sqlite3.Row) -> InterviewRecord:
+    return InterviewRecord(
+        event=event_from_json(row["event_json"]), first_seen=datetime.fromisoformat(row["first_seen"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None, outcome_at=_dt(row["outcome_at"]),
+        decision=date.fromisoformat(row["decision"]) if row["decision"] else None,
+        live=row["status"] == "live", gone_reason=row["gone_reason"], settled=bool(row["settled"]),
+    )
+
+
+def _ledger_row(row: sqlite3.Row) -> LedgerEntry:
+    return LedgerEntry(
+        key=row["key"], interview_id=row["interview_id"], step=row["step"], kind=Kind(row["kind"]),
+        recipient=row["recipient"], status=Status(row["status"]), at=datetime.fromisoformat(row["at"]),
+        backend_id=row["backend_id"], version=row["version"], content_hash=row["content_hash"],
+        updated_at=_dt(row["updated_at"]), title=row["title"],
+    )
+
+
+def default_path() -> Path:
+    return paths.state_dir() / "state.db"
+
+
+class State:
+    """The state database.  Not thread-safe: one per process, used by one thread."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        paths.private_file(self.path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- calendars ---------------------------------------------------------
+    def sync_token(self, calendar_id: str) -> str | None:
+        row = self.db.execute("SELECT sync_token FROM calendars WHERE calendar_id = ?", (calendar_id,)).fetchone()
+        return row["sync_token"] if row else None
+
+    def set_sync_tokens(self, tokens: Mapping[str, str | None]) -> None:
+        with self.transaction() as db:
+            for cal, token in tokens.items():
+                db.execute("INSERT INTO calendars(calendar_id, sync_token) VALUES (?, ?) "
+                           "ON CONFLICT(calendar_id) DO UPDATE SET sync_token = excluded.sync_token", (cal, token))
+
+    def timezone(self, calendar_id: str) -> str | None:
+        row = self.db.execute("SELECT tz FROM calendars WHERE calendar_id = ?", (calendar_id,)).fetchone()
+        return row["tz"] if row else None
+
+    def set_timezone(self, calendar_id: str, tz: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO calendars(calendar_id, tz) VALUES (?, ?) "
+                       "ON CONFLICT(calendar_id) DO UPDATE SET tz = excluded.tz", (calendar_id, tz))
+
+    # -- interviews --------------------------------------------------------
+    def interview(self, interview_id: str) -> InterviewRecord | None:
+        row = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE id = ?", (interview_id,)).fetchone()
+        return _interview_row(row) if row else None
+
+    def interviews_by_id(self, ids: Iterable[str]) -> dict[str, InterviewRecord]:
+        """The known interviews among ``ids`` (settled or not); one query per 500 ids."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, InterviewRecord] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE id IN ({marks})", chunk):
+                found[row["id"]] = _interview_row(row)
+        return found
+
+    def active_interviews(self) -> list[InterviewRecord]:
+        """Interviews that are not settled (uses the partial index)."""
+        rows = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE settled = 0 ORDER BY start, id")
+        return [_interview_row(r) for r in rows]
+
+    def all_interviews(self) -> list[InterviewRecord]:
+        """Every interview ever seen, oldest first (for ``status`` and ``outcome`` only)."""
+        rows = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews ORDER BY start, id")
+        return [_interview_row(r) for r in rows]
+
+    def put_interviews(self, records: Sequence[InterviewRecord]) -> None:
+        """Insert or replace interview records, all in one transaction."""
+        if not records:
+            return
+        with self.transaction() as db:
+            for r in records:
+                db.execute(
+                    f"INSERT OR REPLACE INTO interviews({_INTERVIEW_COLS}, etag, start, \"end\") "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.id, r.calendar_id, event_to_json(r.event), r.first_seen.isoformat(),
+                     r.outcome.value if r.outcome else None, r.outcome_at.isoformat() if r.outcome_at else None,
+                     r.decision.isoformat() if r.decision else None, "live" if r.live else "gone",
+                     r.gone_reason, int(r.settled), r.event.etag, r.event.start.isoformat(),
+                     r.event.end.isoformat()),
+                )
+
+    def record_outcome(self, interview_id: str, *, outcome: Outcome | None, decision: date | None,
+                       at: datetime) -> InterviewRecord:
+        """Record an outcome and/or a decision date; the interview becomes active again."""
+        rec = self.interview(interview_id)
+        if rec is None:
+            raise KeyError(interview_id)
+        if outcome is not None:
+            rec = replace(rec, outcome=outcome, outcome_at=at)
+        if decision is not None:
+            rec = replace(rec, decision=decision)
+        rec = replace(rec, settled=False)
+        self.put_interviews([rec])
+        return rec
+
+    def settle(self, interview_ids: Iterable[str]) -> None:
+        ids = list(interview_ids)
+        if not ids:
+            return
+        with self.transaction() as db:
+            db.executemany("UPDATE interviews SET settled = 1 WHERE id = ?", [(i,) for i in ids])
+
+    # -- ledger ------------------------------------------------------------
+    def ledger_for(self, interview_ids: Iterable[str]) -> dict[str, LedgerEntry]:
+        """Ledger rows of the given interviews, by key (uses the interview_id index)."""
+        wanted = list(dict.fromkeys(interview_ids))
+        out: dict[str, LedgerEntry] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT {_LEDGER_COLS} FROM ledger WHERE interview_id IN ({marks})", chunk):
+                out[row["key"]] = _ledger_row(row)
+        return out
+
+    def entry(self, key: str) -> LedgerEntry | None:
+        row = self.db.execute(f"SELECT {_LEDGER_COLS} FROM ledger WHERE key = ?", (key,)).fetchone()
+        return _ledger_row(row) if row else None
+
+    def put_entry(self, entry: LedgerEntry, *, intent: FollowUp | None = None) -> None:
+        """Write one ledger row and commit.
+
+        With ``intent`` (status PLANNED) the follow-up about to be written is
+        stored beside it, so a crash can be resolved later with ``find``.  Any
+        other status clears the key's intent in the same transaction.
+        """
+        updated = (entry.updated_at or datetime.now().astimezone()).isoformat()
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO ledger({_LEDGER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry.key, entry.interview_id, entry.step, entry.kind.value, entry.recipient, entry.status.value,
+                 entry.at.isoformat(), entry.backend_id, entry.version, entry.content_hash, updated, entry.title),
+            )
+            if intent is not None:
+                db.execute("INSERT OR REPLACE INTO intents(key, created_at, followup_json) VALUES (?, ?, ?)",
+                           (entry.key, updated, followup_to_json(intent)))
+            elif entry.status != Status.PLANNED:
+                db.execute("DELETE FROM intents WHERE key = ?", (entry.key,))
+
+    def intent(self, key: str) -> FollowUp | None:
+        row = self.db.execute("SELECT followup_json FROM intents WHERE key = ?", (key,)).fetchone()
+        return followup_from_json(row["followup_json"]) if row else None
+
+    def pending_intents(self) -> list[str]:
+        return [r["key"] for r in self.db.execute("SELECT key FROM intents ORDER BY created_at, key")]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for tests and ``doctor``)."""
+        return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("calendars", "interviews", "ledger", "intents")}

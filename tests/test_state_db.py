@@ -1,0 +1,102 @@
+"""state.db: privacy, WAL, migrations, round trips, active-only loading."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from followupd import migrations, paths
+from followupd.model import Outcome, Status
+from followupd.state import InterviewRecord, State, default_path, event_from_json, event_to_json
+from reconcile_helpers import T0, draft, entry, event, reminder
+
+
+def test_file_is_private_and_in_wal_mode() -> None:
+    with State() as st:
+        assert st.path == paths.state_dir() / "state.db" == default_path()
+        assert stat.S_IMODE(st.path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(st.path.parent.stat().st_mode) == 0o700
+        assert st.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert migrations.version(st.db) == migrations.LATEST
+
+
+def test_v1_database_is_upgraded_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    migrations.migrate(db, target=1)
+    assert migrations.version(db) == 1
+    db.execute("INSERT INTO calendars VALUES ('primary', 'tok', 'Europe/Paris')")
+    db.execute("INSERT INTO ledger(key, interview_id, step, kind, recipient, backend_id, version, content_hash,"
+               " status, at, updated_at) VALUES ('k', 'iv1', 'prepare', 'reminder', '', 'b', 'v', 'h', 'written',"
+               " ?, ?)", (T0.isoformat(), T0.isoformat()))
+    db.close()
+    with State(path) as st:
+        assert migrations.version(st.db) == 2
+        assert st.sync_token("primary") == "tok" and st.timezone("primary") == "Europe/Paris"
+        e = st.entry("k")
+        assert e is not None and e.status == Status.WRITTEN and e.version == "v" and e.title == ""
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(Exception, match="newer than this followupd"):
+        State(path)
+
+
+def test_event_json_round_trip() -> None:
+    ev = event(description="decision: 2026-12-01", private={"a": "b"}, recurring_event_id="r")
+    assert event_from_json(event_to_json(ev)) == ev
+
+
+def test_interviews_ledger_and_intents_round_trip() -> None:
+    with State() as st:
+        rec = InterviewRecord(event=event(), first_seen=T0, outcome=Outcome.REJECTED, outcome_at=T0,
+                              decision=date(2026, 12, 1))
+        st.put_interviews([rec])
+        assert st.interview("iv1") == rec
+        f = draft()
+        planned = replace(entry(f, Status.PLANNED), version="", backend_id="")
+        st.put_entry(planned, intent=f)
+        assert st.entry(f.key) == planned
+        assert st.intent(f.key) == f and st.pending_intents() == [f.key]
+        st.put_entry(entry(f))
+        assert st.intent(f.key) is None and st.pending_intents() == []
+        assert st.ledger_for(["iv1"]) == {f.key: entry(f)}
+
+
+def test_only_active_interviews_and_their_rows_are_loaded() -> None:
+    with State() as st:
+        recs = [InterviewRecord(event=event(f"iv{i}", start=T0 + timedelta(days=i)), first_seen=T0)
+                for i in range(6)]
+        st.put_interviews(recs)
+        for r in recs:
+            st.put_entry(entry(reminder(r.id)))
+        st.settle(["iv0", "iv1", "iv2"])
+        assert [r.id for r in st.active_interviews()] == ["iv3", "iv4", "iv5"]
+        assert len(st.ledger_for(r.id for r in st.active_interviews())) == 3
+        plan = " ".join(str(r[3]) for r in st.db.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM interviews WHERE settled = 0"))
+        assert "interviews_active" in plan
+
+
+def test_outcome_reactivates_a_settled_interview() -> None:
+    with State() as st:
+        st.put_interviews([InterviewRecord(event=event(), first_seen=T0, settled=True)])
+        rec = st.record_outcome("iv1", outcome=Outcome.OFFER, decision=None, at=T0)
+        assert rec.outcome == Outcome.OFFER and not rec.settled
+        assert [r.id for r in st.active_interviews()] == ["iv1"]
+
+
+def test_tokens_commit_together() -> None:
+    with State() as st:
+        st.set_timezone("primary", "UTC")
+        st.set_sync_tokens({"primary": "t1", "work": "t2"})
+        assert (st.sync_token("primary"), st.sync_token("work"), st.timezone("primary")) == ("t1", "t2", "UTC")
