@@ -92,9 +92,8 @@ def validate_authorized_user(info: Any, source: str = "the authorized-user JSON"
                           "`followupd auth login --client-secrets FILE` with it instead.")
     problems = [f"missing field '{name}'" for name in REQUIRED_USER_FIELDS
                 if not isinstance(info.get(name), str) or not info.get(name)]
-    for name in ("token_uri",):
-        if name in info and (not isinstance(info[name], str) or not info[name].startswith(("https://", "http://"))):
-            problems.append(f"field '{name}' must be an http(s) URL")
+    if "token_uri" in info and not _acceptable_token_uri(info["token_uri"]):
+        problems.append("field 'token_uri' must be an https URL (http only to 127.0.0.1 or localhost)")
     scopes = info.get("scopes")
     if scopes is not None and not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
         problems.append("field 'scopes' must be a list of strings")
@@ -103,6 +102,21 @@ def validate_authorized_user(info: Any, source: str = "the authorized-user JSON"
     clean = {k: v for k, v in info.items() if k not in _VOLATILE_FIELDS}
     clean.setdefault("token_uri", GOOGLE_TOKEN_URI)
     return clean
+
+
+def _acceptable_token_uri(value: Any) -> bool:
+    """https anywhere; plain http only on loopback, where nothing can overhear the secrets."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+
+
+def is_google_token_uri(token_uri: str) -> bool:
+    return urlsplit(token_uri).hostname in {"oauth2.googleapis.com", "accounts.google.com",
+                                            "www.googleapis.com"}
 
 
 def missing_scopes(info: Mapping[str, Any]) -> list[str]:
@@ -206,8 +220,14 @@ def load_credentials(cfg: Config) -> Credentials:
     if info is None:
         raise AuthError(f"not authorized yet: no credentials for {account(cfg)!r} in the keyring. "
                         + _LOGIN_HINT)
-    creds = KeyringCredentials.from_authorized_user_info(info, list(SCOPES))
-    creds._on_rotate = lambda c: _store_rotated(cfg, info, c)
+    # google-auth >= 2.4x ignores the file's token_uri here ("always overrides"), a
+    # defence against crafted credential files.  SPEC §5 asks for the stored one (the
+    # test emulator, proxies); the keyring copy is trusted, and validation admits
+    # only https, or http to a loopback address.
+    base = KeyringCredentials.from_authorized_user_info(info, list(SCOPES))
+    base._on_rotate = lambda c: _store_rotated(cfg, info, c)
+    creds = base.with_token_uri(info["token_uri"])
+    assert isinstance(creds, KeyringCredentials)
     return creds
 
 

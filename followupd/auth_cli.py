@@ -139,6 +139,9 @@ def _import(args: argparse.Namespace, cfg: Config) -> int:
     path = Path(args.file).expanduser()
     info = auth.validate_authorized_user(_read_json(path, "the authorized-user file"), str(path))
     backend = auth.check_keyring(cfg)
+    if not auth.is_google_token_uri(info["token_uri"]):
+        print(f"note: these credentials refresh at {urlsplit(info['token_uri']).netloc}, not at Google; "
+              "the client secret and refresh token will be sent there.", file=sys.stderr)
     auth.store_authorized_user(cfg, info)
     print(f"Stored the credentials for {auth.account(cfg)} in the keyring ({backend}).")
     _warn_missing_scopes(info)
