@@ -9,6 +9,7 @@ Paths are Google's: ``api_endpoint`` plays the part of the discovery
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -76,6 +77,18 @@ class _Reply:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+def _basic_client(authorization: str | None) -> dict[str, str]:
+    """Client credentials sent as HTTP Basic (RFC 6749 §2.3.1), as requests-oauthlib
+    does in the authorization-code exchange of ``auth login``."""
+    if not authorization or not authorization.startswith("Basic "):
+        return {}
+    try:
+        user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
+    except ValueError:
+        return {}
+    return {"client_id": unquote(user), "client_secret": unquote(password)}
+
+
 def _json(status: int, payload: Any) -> _Reply:
     return _Reply(status, json.dumps(payload, separators=(",", ":")).encode("utf-8"),
                   (("Content-Type", "application/json; charset=UTF-8"),))
@@ -107,7 +120,7 @@ class Emulator:
         handler = type("Handler", (_Handler,), {"emulator": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="google-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="google-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -244,6 +257,7 @@ class Emulator:
     def dispatch(self, method: str, path: str, query: dict[str, Any], headers: Any, body: bytes) -> _Reply:
         if path in ("/token", "/o/oauth2/token") and method == "POST":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8")).items()}
+            form.update(_basic_client(headers.get("Authorization")) if "client_id" not in form else {})
             try:
                 return _json(200, self.oauth.token(form))
             except OAuthError as err:

@@ -1,0 +1,226 @@
+"""Google Calendar: the event source (incremental sync) and the reminder sink.
+
+Reminders get deterministic ids (``ids.calendar_event_id``), so a repeated
+insert is a 409 and the existing event is adopted; updates and deletions carry
+``If-Match: <etag recorded at write time>``, so an event the person edited is
+never overwritten (412 → ``UserEdited``) and one they deleted is never
+re-created (cancelled/404/410 → ``UserDeleted``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .. import ids
+from ..config_types import Config
+from ..errors import ConfigError, FollowupdError, UserDeleted, UserEdited
+from ..model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, FollowUp, LedgerEntry, ReminderContent
+from ..protocols import SyncResult, Written
+from .google_common import DEFAULT_TIMEOUT, build_service, rfc3339
+from .retry import HttpStatus, RetryPolicy
+
+log = logging.getLogger("followupd.backends.google_calendar")
+
+PAGE_SIZE = 2500  # the maximum events.list allows: a 10,000-event first sync is 4 requests
+FOOTER = "\n\n—\nWritten by followupd. Edit or delete it and followupd will leave it alone."
+# A cancelled event in an incremental listing carries only id/etag/status.
+_NO_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class GoogleCalendar:
+    """Implements ``protocols.EventSource`` and ``protocols.EventSink``."""
+
+    def __init__(self, cfg: Config, credentials: Any, *, retry: RetryPolicy | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._cfg = cfg
+        self._retry = retry or RetryPolicy()
+        self._service = build_service("calendar", "v3", credentials, cfg.google.api_endpoint, timeout)
+        self._events = self._service.events()
+        self._config_where = f"[calendar] watch in {cfg.path}" if cfg.path else "[calendar] watch"
+
+    # ---- EventSource --------------------------------------------------------
+    def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
+        if token:
+            try:
+                events, next_token = self._list(calendar_id, {"syncToken": token})
+                return SyncResult(events, next_token, full=False)
+            except HttpStatus as exc:
+                if exc.status != 410:
+                    raise self._unknown_calendar(calendar_id, exc) from None
+                log.info("the sync token of calendar %r expired; doing a full sync", calendar_id)
+        try:
+            events, next_token = self._list(calendar_id, {"timeMin": rfc3339(time_min)})
+        except HttpStatus as exc:
+            raise self._unknown_calendar(calendar_id, exc) from None
+        return SyncResult(events, next_token, full=True)
+
+    def timezone(self, calendar_id: str) -> str:
+        try:
+            body = self._retry.call(self._service.calendars().get(calendarId=calendar_id).execute,
+                                    what=f"reading calendar {calendar_id!r}", passthrough=(400, 403, 404))
+        except HttpStatus as exc:
+            raise self._unknown_calendar(calendar_id, exc) from None
+        return str(body["timeZone"])
+
+    def _list(self, calendar_id: str, params: dict[str, str]) -> tuple[tuple[CalendarEvent, ...], str | None]:
+        """Every page of one listing; raises HttpStatus for 400/403/404/410."""
+        events: list[CalendarEvent] = []
+        page_token: str | None = None
+        tz: ZoneInfo | None = None
+        while True:
+            request = self._events.list(calendarId=calendar_id, singleEvents=True, maxResults=PAGE_SIZE,
+                                        pageToken=page_token, **params)
+            page = self._retry.call(request.execute, what=f"listing calendar {calendar_id!r}",
+                                    passthrough=(400, 403, 404, 410))
+            if tz is None:
+                tz = _zone(page.get("timeZone", "UTC"))
+            events.extend(to_event(item, calendar_id, tz) for item in page.get("items", ()))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return tuple(events), page.get("nextSyncToken")
+
+    def _unknown_calendar(self, calendar_id: str, exc: HttpStatus) -> FollowupdError:
+        if exc.status in (400, 403, 404):
+            return ConfigError(f"Google Calendar has no calendar {calendar_id!r} that "
+                               f"{self._cfg.google.account or 'this account'} can read "
+                               f"({exc.status} {exc.reason}): check {self._config_where}")
+        return FollowupdError(f"calendar {calendar_id!r}: unexpected answer {exc.status} {exc.reason}")
+
+    # ---- EventSink ----------------------------------------------------------
+    def create(self, f: FollowUp) -> Written:
+        cal = self._cfg.calendar.write_to
+        event_id = ids.calendar_event_id(self._cfg.google.account, cal, f.interview_id, f.step)
+        body = dict(self._body(f), id=event_id)
+        insert = self._events.insert(calendarId=cal, body=body, sendUpdates="none")
+        try:
+            made = self._retry.call(insert.execute, what=f"creating reminder {f.step!r}", passthrough=(409,))
+            return Written(event_id, str(made["etag"]))
+        except HttpStatus:
+            pass  # the id exists: a repeat of our own insert, or the person deleted it since
+        existing = self._retry.call(self._events.get(calendarId=cal, eventId=event_id).execute,
+                                    what=f"reading reminder {event_id}")
+        if existing.get("status") == "cancelled":
+            raise UserDeleted(f"reminder {event_id} was deleted by the person")
+        return Written(event_id, str(existing["etag"]))
+
+    def update(self, f: FollowUp, entry: LedgerEntry) -> Written:
+        cal = self._cfg.calendar.write_to
+        body = self._body(f)
+        request = self._events.patch(calendarId=cal, eventId=entry.backend_id, body=body, sendUpdates="none")
+        request.headers["If-Match"] = entry.version
+        try:
+            made = self._retry.call(request.execute, what=f"moving reminder {f.step!r}",
+                                    passthrough=(404, 410, 412))
+            return Written(entry.backend_id, str(made["etag"]))
+        except HttpStatus as exc:
+            if exc.status != 412:
+                raise UserDeleted(f"reminder {entry.backend_id} is gone") from None
+            if exc.retried:  # perhaps our own first attempt landed and the answer was lost
+                current = self._retry.call(self._events.get(calendarId=cal, eventId=entry.backend_id).execute,
+                                           what=f"reading reminder {entry.backend_id}")
+                if _same_content(current, body):
+                    return Written(entry.backend_id, str(current["etag"]))
+            raise UserEdited(f"reminder {entry.backend_id} was edited by the person") from None
+
+    def delete(self, entry: LedgerEntry) -> None:
+        request = self._events.delete(calendarId=self._cfg.calendar.write_to, eventId=entry.backend_id,
+                                      sendUpdates="none")
+        request.headers["If-Match"] = entry.version
+        try:
+            self._retry.call(request.execute, what=f"withdrawing reminder {entry.backend_id}",
+                             passthrough=(404, 410, 412))
+        except HttpStatus as exc:
+            if exc.status in (404, 410) and exc.retried:
+                return  # our first attempt deleted it; only its answer was lost
+            if exc.status == 412:
+                raise UserEdited(f"reminder {entry.backend_id} was edited by the person") from None
+            raise UserDeleted(f"reminder {entry.backend_id} is already gone") from None
+
+    def flush(self) -> None:
+        """Nothing to do: every write is already durable at Google."""
+
+    def _body(self, f: FollowUp) -> dict[str, Any]:
+        content = f.content
+        if not isinstance(content, ReminderContent):
+            raise TypeError(f"GoogleCalendar writes reminders, not {type(content).__name__}")
+        return {
+            "summary": content.title,
+            "description": content.description + FOOTER,
+            "start": _when(content.start),
+            "end": _when(content.end),
+            "reminders": {"useDefault": False,
+                          "overrides": [{"method": "popup", "minutes": content.popup_minutes}]},
+            "extendedProperties": {"private": {PROP_INTERVIEW: f.interview_id, PROP_STEP: f.step}},
+            "transparency": "transparent",
+        }
+
+
+def _when(moment: datetime) -> dict[str, str]:
+    when = {"dateTime": rfc3339(moment)}
+    zone = getattr(moment.tzinfo, "key", None)
+    if zone:
+        when["timeZone"] = zone
+    return when
+
+
+def _same_content(current: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Does the event already say what ``body`` writes (times compared as instants)?"""
+    if current.get("status") == "cancelled":
+        return False
+    for key in ("summary", "description"):
+        if current.get(key, "") != body[key]:
+            return False
+    return all(_parse_time((current.get(k) or {}).get("dateTime")) == _parse_time(body[k]["dateTime"])
+               for k in ("start", "end"))
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown calendar time zone %r; using UTC", name)
+        return ZoneInfo("UTC")
+
+
+def _bound(when: dict[str, Any] | None, tz: ZoneInfo) -> tuple[datetime, bool]:
+    """``(moment, all_day)`` of an event's start or end."""
+    if not when:
+        return _NO_TIME, False
+    value = when.get("dateTime")
+    if value is not None:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone(when["timeZone"]) if "timeZone" in when else tz)
+        return moment, False
+    return datetime.combine(date.fromisoformat(when["date"]), time(), tz), True
+
+
+def _attendee(data: dict[str, Any], *, organizer: bool = False) -> Attendee:
+    return Attendee(email=str(data.get("email", "")).lower(), name=data.get("displayName", ""),
+                    is_self=bool(data.get("self", False)), organizer=organizer or bool(data.get("organizer")),
+                    resource=bool(data.get("resource", False)),
+                    response=data.get("responseStatus", "needsAction"))
+
+
+def to_event(item: dict[str, Any], calendar_id: str, tz: ZoneInfo) -> CalendarEvent:
+    """One ``events.list`` item as a ``CalendarEvent`` (kept lean: it runs per event)."""
+    start, all_day = _bound(item.get("start"), tz)
+    end, _ = _bound(item.get("end"), tz)
+    attendees = item.get("attendees")
+    organizer = item.get("organizer")
+    props = item.get("extendedProperties")
+    return CalendarEvent(
+        id=item["id"], calendar_id=calendar_id, title=item.get("summary", ""), start=start, end=end,
+        description=item.get("description", ""), status=item.get("status", "confirmed"), all_day=all_day,
+        attendees=tuple(_attendee(a) for a in attendees) if attendees else (),
+        organizer=_attendee(organizer, organizer=True) if organizer else None,
+        etag=item.get("etag", ""), recurring_event_id=item.get("recurringEventId"),
+        private=dict(props.get("private", {})) if props else {}, location=item.get("location", ""),
+    )
