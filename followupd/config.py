@@ -179,7 +179,7 @@ class _Reader:
     def path(self, text: str) -> Path:
         """``~`` expanded; relative paths resolved against the config file's folder."""
         p = Path(text).expanduser()
-        return p if p.is_absolute() else (self.base / p)
+        return Path(os.path.normpath(p if p.is_absolute() else self.base / p))
 
     def existing_file(self, t: dict[str, Any], where: str, key: str) -> Path | None:
         text = self.string(t, where, key, "")
@@ -189,6 +189,11 @@ class _Reader:
         if not p.is_file():
             self.problem(f"{where} {key}", f"no such file: {display_path(p)}")
             return None
+        from .render import check_template
+
+        broken = check_template(p)
+        if broken:
+            self.problem(f"{where} {key}", f"{display_path(p)}: {broken}")
         return p
 
 

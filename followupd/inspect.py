@@ -1,0 +1,207 @@
+"""``followupd explain EVENT`` and ``followupd preview EVENT``: look, write nothing.
+
+EVENT is an event id, or a unique case-insensitive part of its title, among the
+events of the watched calendars from the lookback window on.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import backends as backends_pkg
+from .config_types import STEP_IDS, Config
+from .detect import classify, to_interview
+from .errors import ConfigError
+from .message import sanitize_header
+from .model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
+from .plan import SKIP_PAST, plan
+from .protocols import Backends
+
+if TYPE_CHECKING:
+    from .cli import Context
+    from .state import InterviewRecord
+
+MAX_CANDIDATES = 10
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def find_event(query: str, events: list[CalendarEvent]) -> CalendarEvent:
+    """The event whose id is ``query``, else the one whose title contains it (case-insensitive)."""
+    exact = [e for e in events if e.id == query]
+    if len(exact) == 1:
+        return exact[0]
+    needle = query.casefold().strip()
+    matches = [e for e in events if needle and needle in e.title.casefold()] if not exact else exact
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ConfigError(f"no event matches {_quote(query)}; give an event id or a part of its title.",
+                          [_line(e) for e in events[:MAX_CANDIDATES]] if events else ["(no events in the window)"])
+    shown = [_line(e) for e in matches[:MAX_CANDIDATES]]
+    if len(matches) > MAX_CANDIDATES:
+        shown.append(f"… and {len(matches) - MAX_CANDIDATES} more")
+    raise ConfigError(f"{len(matches)} events match {_quote(query)}; give the event id or more of the title:", shown)
+
+
+def _quote(text: str) -> str:
+    return "'" + sanitize_header(text, 80) + "'"
+
+
+def _line(e: CalendarEvent) -> str:
+    return f"{e.id}  {e.start:%Y-%m-%d %H:%M}  {sanitize_header(e.title, 80)}"
+
+
+def _events(cfg: Config, b: Backends, now: datetime) -> list[CalendarEvent]:
+    time_min = now - timedelta(days=cfg.plan.lookback_days)
+    events: list[CalendarEvent] = []
+    for cal in b.watch:
+        result = b.source.sync(cal, None, time_min=time_min)
+        events += result.events
+    return events
+
+
+def _tz(b: Backends, calendar_id: str) -> ZoneInfo:
+    name = b.source.timezone(calendar_id)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _lookup(args: argparse.Namespace, ctx: Context, now: datetime) -> tuple[Config, Backends, CalendarEvent]:
+    cfg = ctx.config()
+    b = backends_pkg.build_backends(cfg)
+    return cfg, b, find_event(args.event, _events(cfg, b, now))
+
+
+def cmd_explain(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
+    """Why an event is or is not an interview: the rule that decided, and the reason."""
+    cfg, b, event = _lookup(args, ctx, clock())
+    verdict = classify(event, cfg)
+    tz = _tz(b, event.calendar_id)
+    print(f"{sanitize_header(event.title, 200)}  ({event.id}, {event.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
+    answer = "an interview" if verdict.is_interview else "not an interview"
+    print(f"  {answer}: rule {verdict.rule}: {verdict.reason}")
+    return 0
+
+
+def _state_record(interview_id: str) -> InterviewRecord | None:
+    """What the daemon recorded of this interview (outcome, decision, first seen), if anything.
+
+    Only an existing state database is read: previewing never creates one.
+    """
+    from . import state
+
+    path = state.default_path()
+    if not path.exists():
+        return None
+    with state.State(path) as db:
+        return db.interview(interview_id)
+
+
+def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
+    """The interview's facts, its planned steps and every rendered draft; writes nothing."""
+    now = clock()
+    cfg, b, event = _lookup(args, ctx, now)
+    tz = _tz(b, event.calendar_id)
+    verdict = classify(event, cfg)
+    title = sanitize_header(event.title, 200)
+    if not verdict.is_interview:
+        print(f"{title}: not an interview ({verdict.rule}: {verdict.reason}). Nothing would be planned.")
+        return 0
+    rec = _state_record(event.id)
+    if rec is not None:
+        interview = to_interview(event, cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
+                                 decision=rec.decision, first_seen=rec.first_seen)
+    else:
+        interview = to_interview(event, cfg)
+    print("\n".join(facts(interview, tz)))
+    print()
+    follow_ups = plan(interview, cfg, tz, now)
+    print("\n".join(schedule_lines(interview, follow_ups, cfg, tz, now)))
+    for f in follow_ups:
+        if isinstance(f.content, DraftContent):
+            print()
+            print("\n".join(draft_lines(f, cfg, tz)))
+    return 0
+
+
+def facts(interview: Interview, tz: ZoneInfo) -> list[str]:
+    ev = interview.event
+    when = f"{ev.start.astimezone(tz):%a %Y-%m-%d}" if ev.all_day else \
+        f"{ev.start.astimezone(tz):%a %Y-%m-%d %H:%M}–{ev.end.astimezone(tz):%H:%M %Z}"
+    people = ", ".join(_person(p.name, p.title, p.email) for p in interview.interviewers) or "(nobody)"
+    lines = [
+        f"Interview: {sanitize_header(ev.title, 200)}  ({ev.id})",
+        f"  when:         {when}",
+        f"  company:      {sanitize_header(interview.company, 100) or '(unknown)'}",
+        f"  role:         {sanitize_header(interview.role, 100) or '(unknown)'}",
+        f"  interviewers: {people}",
+        f"  organiser:    {_person(interview.organizer.name, interview.organizer.title, interview.organizer.email) if interview.organizer else '(me, or unknown)'}",
+    ]
+    if interview.decision:
+        lines.append(f"  decision:     {interview.decision:%a %Y-%m-%d}")
+    if interview.outcome:
+        lines.append(f"  outcome:      {interview.outcome.value}")
+    return lines
+
+
+def _person(name: str, title: str, email: str) -> str:
+    label = sanitize_header(name, 100) or email
+    if title:
+        label += f" ({sanitize_header(title, 100)})"
+    return f"{label} <{email}>" if name else label
+
+
+def _state(f: FollowUp, now: datetime) -> str:
+    if f.kind is Kind.DRAFT:
+        return "due" if f.write_from <= now else "later"
+    return "past" if f.at < now else "upcoming"
+
+
+def schedule_lines(interview: Interview, follow_ups: list[FollowUp], cfg: Config, tz: ZoneInfo,
+                   now: datetime) -> list[str]:
+    """One line per planned follow-up, plus why any step produced none."""
+    lines = ["Plan (times in " + str(tz) + "):"]
+    for f in sorted(follow_ups, key=lambda f: (f.at, f.kind != Kind.REMINDER)):
+        what = (f"reminder  {sanitize_header(f.content.title, 100)}" if isinstance(f.content, ReminderContent)
+                else f"draft     to {f.recipient}")
+        lines.append(f"  {f.at.astimezone(tz):%a %Y-%m-%d %H:%M}  {f.step:<16} {what}  [{_state(f, now)}]")
+    produced = {f.step for f in follow_ups}
+    first_seen = interview.first_seen or now
+    for step in STEP_IDS:
+        if step in produced:
+            continue
+        if not cfg.plan.step(step).enabled:
+            why = "disabled in [plan.steps." + step + "]"
+        elif step == "gracious-close":
+            why = "only when the outcome is recorded as rejected"
+        elif step == "check-in" and interview.outcome is not None:
+            why = f"cancelled by the outcome ({interview.outcome.value})"
+        else:
+            why = f"skipped: already more than {int(SKIP_PAST.total_seconds() // 3600)} hour past when first seen " \
+                  f"({first_seen.astimezone(tz):%Y-%m-%d %H:%M})"
+        lines.append(f"  {'':<20}  {step:<16} — {why}")
+    return lines
+
+
+def draft_lines(f: FollowUp, cfg: Config, tz: ZoneInfo) -> list[str]:
+    assert isinstance(f.content, DraftContent)
+    d = f.content
+    to = sanitize_header(d.to.name, 100)
+    return [
+        f"--- draft ({f.step}), written {f.write_from.astimezone(tz):%a %Y-%m-%d %H:%M} ---",
+        f"From: {sanitize_header(cfg.me.name, 100)} <{cfg.me.email}>",
+        f"To: {to + ' ' if to else ''}<{d.to.email}>",
+        f"Subject: {sanitize_header(d.subject, 200)}",
+        "",
+        d.body.rstrip("\n"),
+    ]
