@@ -166,7 +166,8 @@ class KeyringCredentials(Credentials):
             super().refresh(request)
         except google.auth.exceptions.RefreshError as exc:
             raise refresh_error(exc) from None
-        except google.auth.exceptions.TransportError as exc:
+        except (google.auth.exceptions.TransportError, OSError) as exc:
+            # httplib2's transport lets socket errors (refused, reset, timeout) through unwrapped
             raise TransientError(f"could not reach the Google token endpoint: {_safe(exc)}") from None
         if self.refresh_token != before and self._on_rotate is not None:
             self._on_rotate(self)
@@ -316,7 +317,7 @@ def revoke(info: Mapping[str, Any], request: google.auth.transport.Request | Non
     try:
         response = request(url, method="POST", body=body,
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
-    except google.auth.exceptions.TransportError as exc:
+    except (google.auth.exceptions.TransportError, OSError) as exc:
         raise TransientError(f"could not reach {url}: {_safe(exc)}") from None
     if response.status == 200:
         return
