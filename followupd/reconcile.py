@@ -27,7 +27,7 @@ The rules (SPEC §4, rules 3–5), for each follow-up key:
 * **Skip** records a follow-up that ``plan`` dropped as already past when the
   interview was first seen, so that it is never written later.
 
-Actions come out in a deterministic order: by key, then by kind of action.
+Actions come out in a deterministic order: per interview, by time, then key and kind of action.
 """
 
 from __future__ import annotations
@@ -94,8 +94,10 @@ def action_key(action: Action) -> str:
     return action.entry.key
 
 
-def _sort_key(action: Action) -> tuple[str, int]:
-    return action_key(action), _RANK[type(action)]
+def _sort_key(action: Action) -> tuple[str, datetime, str, int]:
+    """Per interview, in the order the follow-ups happen; ties broken by key."""
+    item = action.followup if isinstance(action, (Create, Skip)) else action.entry
+    return item.interview_id, item.at, action_key(action), _RANK[type(action)]
 
 
 def reconcile(

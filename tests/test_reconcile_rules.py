@@ -108,4 +108,4 @@ def test_order_is_deterministic() -> None:
     a = reconcile(fs, {}, {}, live, T0)
     b = reconcile(list(reversed(fs)), {}, {}, live, T0)
     assert a == b and len(a) == 10
-    assert [x.followup.key for x in a if isinstance(x, Create)] == sorted(f.key for f in fs)
+    assert [x.followup.key for x in a if isinstance(x, Create)] == sorted(f.key for f in fs)  # same time: by key

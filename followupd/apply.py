@@ -1,0 +1,259 @@
+"""Runs reconcile's actions against the sinks, committing the ledger after each.
+
+Durability order, for every write (SPEC §4.4):
+
+1. a PLANNED ledger row and the follow-up itself (the *intent*) are committed;
+2. the backend call is made (reminder writes are flushed right away, so the
+   ICS output file holds the event before the ledger says it does);
+3. the outcome is committed (WRITTEN, EDITED, DELETED, …).
+
+A kill -9 between 1 and 3 leaves a PLANNED row, which the next pass resolves
+with ``ResolveIntent``: drafts by ``drafts.find`` (adopt if found, else
+create), reminders by a create that adopts the deterministic id.  Nothing is
+created twice and nothing is lost.  A crash between an *update* and its commit
+makes the next pass see a version it did not record and treat the item as the
+person's: followupd errs on the side of never overwriting.
+
+``TransientError`` (and AuthError) propagate: the pass stops and the rest of
+its work stays pending for the next one.  The conflicts the sinks report
+(``UserEdited``, ``UserDeleted``) are recorded, never retried.
+
+Test hook: ``FOLLOWUPD_TEST_SLOW_WRITES=<seconds>`` sleeps that long before and
+after each backend write, so the kill -9 test can land inside the window.  It is
+read only when set and does nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Callable, Mapping, Sequence
+
+from .errors import UserDeleted, UserEdited
+from .model import FollowUp, Kind, LedgerEntry, Status
+from .protocols import Backends, Written
+from .reconcile import Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw
+from .state import State, followup_title
+
+log = logging.getLogger("followupd.apply")
+
+SLOW_WRITES_ENV = "FOLLOWUPD_TEST_SLOW_WRITES"
+
+
+def _slow() -> None:
+    delay = os.environ.get(SLOW_WRITES_ENV)
+    if delay:
+        time.sleep(float(delay))
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
+def _what(kind: Kind, title: str, recipient: str, interview: str) -> str:
+    if kind == Kind.REMINDER:
+        return f"reminder '{title}' for '{interview}'"
+    return f"draft '{title}' to {recipient}"
+
+
+def describe(action: Action, titles: Mapping[str, str], *, dry_run: bool = False) -> str:
+    """The human line for an action: past tense once done, "would …" in a dry run."""
+    def verb(done: str, would: str) -> str:
+        return f"would {would}" if dry_run else done
+
+    if isinstance(action, Create):
+        f = action.followup
+        what = _what(f.kind, followup_title(f), f.recipient, titles.get(f.interview_id, f.interview_id))
+        if f.kind == Kind.REMINDER:
+            return f"{verb('created', 'create')} {what} at {_when(f.at)}"
+        return f"{verb('wrote', 'write')} {what}"
+    if isinstance(action, Skip):
+        f = action.followup
+        what = _what(f.kind, followup_title(f), f.recipient, titles.get(f.interview_id, f.interview_id))
+        return f"{verb('skipped', 'skip')} {what} ({action.reason})"
+    e = action.entry
+    what = _what(e.kind, e.title or e.step, e.recipient, titles.get(e.interview_id, e.interview_id))
+    if isinstance(action, ResolveIntent):
+        return f"{verb('resolved', 'resolve')} the interrupted write of {what}"
+    if isinstance(action, Update):
+        if e.kind == Kind.REMINDER:
+            return f"{verb('moved', 'move')} {what} to {_when(action.followup.at)}"
+        return f"{verb('rewrote', 'rewrite')} {what}"
+    if isinstance(action, Withdraw):
+        return f"{verb('withdrew', 'withdraw')} {what} ({action.reason})"
+    if isinstance(action, MarkEdited):
+        return f"{verb('left alone', 'leave alone')} {what} (edited by you)"
+    return f"{verb('left alone', 'leave alone')} {what} (deleted by you — not re-created)"
+
+
+@dataclass
+class ApplyResult:
+    lines: list[str] = field(default_factory=list)
+    applied: int = 0
+    stopped: bool = False  # a stop was requested before every action ran
+
+
+class Applier:
+    """Applies actions one at a time; each one's ledger row is committed before the next."""
+
+    def __init__(self, backends: Backends, state: State, clock: Callable[[], datetime],
+                 titles: Mapping[str, str]) -> None:
+        self.b = backends
+        self.state = state
+        self.clock = clock
+        self.titles = titles
+
+    def run(self, actions: Sequence[Action], should_stop: Callable[[], bool] = lambda: False) -> ApplyResult:
+        result = ApplyResult()
+        for action in actions:
+            if should_stop():
+                result.stopped = True
+                break
+            line = self._one(action)
+            log.info("%s", line)
+            result.lines.append(line)
+            result.applied += 1
+        return result
+
+    # -- ledger helpers ------------------------------------------------------
+    def _record(self, e: LedgerEntry, status: Status, written: Written | None = None,
+                content_hash: str | None = None, intent: FollowUp | None = None) -> LedgerEntry:
+        new = replace(e, status=status, updated_at=self.clock())
+        if written is not None:
+            new = replace(new, backend_id=written.backend_id, version=written.version)
+        if content_hash is not None:
+            new = replace(new, content_hash=content_hash)
+        self.state.put_entry(new, intent=intent)
+        return new
+
+    @staticmethod
+    def _entry_for(f: FollowUp, status: Status) -> LedgerEntry:
+        return LedgerEntry(key=f.key, interview_id=f.interview_id, step=f.step, kind=f.kind, recipient=f.recipient,
+                           status=status, at=f.at, content_hash=f.content_hash, title=followup_title(f))
+
+    def _create(self, f: FollowUp) -> Written:
+        _slow()
+        if f.kind == Kind.REMINDER:
+            w = self.b.events.create(f)
+            self.b.events.flush()
+        else:
+            w = self.b.drafts.create(f)
+        _slow()
+        return w
+
+    def _conflict(self, e: LedgerEntry, exc: Exception, edited_line: str, deleted_line: str) -> str:
+        if isinstance(exc, UserEdited):
+            self._record(e, Status.EDITED)
+            return edited_line
+        self._record(e, Status.DELETED)
+        return deleted_line
+
+    # -- the actions ---------------------------------------------------------
+    def _one(self, action: Action) -> str:
+        line = describe(action, self.titles)
+        if isinstance(action, Create):
+            return self._do_create(action, line)
+        if isinstance(action, ResolveIntent):
+            return self._do_resolve(action, line)
+        if isinstance(action, Update):
+            return self._do_update(action, line)
+        if isinstance(action, Withdraw):
+            return self._do_withdraw(action, line)
+        if isinstance(action, Skip):
+            self.state.put_entry(self._entry_for(action.followup, Status.SKIPPED))
+            return line
+        self._record(action.entry, Status.EDITED if isinstance(action, MarkEdited) else Status.DELETED)
+        return line
+
+    def _left_alone(self, e: LedgerEntry) -> tuple[str, str]:
+        what = describe(MarkEdited(e), self.titles)
+        return what, describe(MarkDeleted(e), self.titles)
+
+    def _do_create(self, action: Create, line: str) -> str:
+        f = action.followup
+        planned = self._entry_for(f, Status.PLANNED)
+        self.state.put_entry(planned, intent=f)  # the intent, committed before the call
+        try:
+            w = self._create(f)
+        except UserDeleted:
+            self._record(planned, Status.DELETED)
+            return self._left_alone(planned)[1]
+        self._record(planned, Status.WRITTEN, w, f.content_hash)
+        return line
+
+    def _do_resolve(self, action: ResolveIntent, line: str) -> str:
+        f, e = action.followup, action.entry
+        intended = self.state.intent(e.key) or f
+        try:
+            if f.kind == Kind.REMINDER:
+                # the deterministic id makes create adopt whatever the interrupted call wrote
+                w = self._create(intended)
+                self._record(e, Status.WRITTEN, w, intended.content_hash)
+                return line
+            found = self.b.drafts.find(intended)
+        except UserDeleted:
+            self._record(e, Status.DELETED)
+            return self._left_alone(e)[1]
+        if found is not None:
+            self._record(e, Status.WRITTEN, found, intended.content_hash)
+            return f"{line}: found it, adopted"
+        w = self._create(f)
+        self._record(e, Status.WRITTEN, w, f.content_hash)
+        return f"{line}: not found, wrote it"
+
+    def _do_update(self, action: Update, line: str) -> str:
+        f, e = action.followup, action.entry
+        sink = self.b.events if f.kind == Kind.REMINDER else self.b.drafts
+        try:
+            _slow()
+            w = sink.update(f, e)
+            if f.kind == Kind.REMINDER:
+                self.b.events.flush()
+            _slow()
+        except (UserEdited, UserDeleted) as exc:
+            return self._conflict(e, exc, *self._left_alone(e))
+        self._record(replace(e, at=f.at, title=followup_title(f)), Status.WRITTEN, w, f.content_hash)
+        return line
+
+    def _do_withdraw(self, action: Withdraw, line: str) -> str:
+        e = action.entry
+        if e.status == Status.PLANNED:
+            target = self._find_planned(e)
+            if target is None:  # the interrupted call never wrote anything
+                self._record(e, Status.WITHDRAWN)
+                return line
+            e = target
+        try:
+            _slow()
+            if e.kind == Kind.REMINDER:
+                self.b.events.delete(e)
+                self.b.events.flush()
+            else:
+                self.b.drafts.delete(e)
+            _slow()
+        except (UserEdited, UserDeleted) as exc:
+            return self._conflict(e, exc, *self._left_alone(e))
+        self._record(e, Status.WITHDRAWN)
+        return line
+
+    def _find_planned(self, e: LedgerEntry) -> LedgerEntry | None:
+        """Where an interrupted write of ``e`` landed, if it did (the row is updated to say so)."""
+        intended = self.state.intent(e.key)
+        if intended is None:
+            return None
+        try:
+            if e.kind == Kind.REMINDER:
+                # An EventSink cannot look an id up; a create adopts it if it exists
+                # (or writes it, to be removed right after — rare: a crash, then a cancel).
+                w: Written | None = self.b.events.create(intended)
+                self.b.events.flush()
+            else:
+                w = self.b.drafts.find(intended)
+        except UserDeleted:
+            return None
+        if w is None:
+            return None
+        return self._record(e, Status.WRITTEN, w, intended.content_hash)
