@@ -62,10 +62,10 @@ def test_reschedule_moves_untouched_reminder_and_rewrites_untouched_draft(world:
     edited_body = ref.body
     ev = world.cal.get("iv1")
     assert ev is not None
-    world.cal.put_event(replace(ev, start=ev.start - timedelta(hours=3), end=ev.end - timedelta(hours=3)))
+    world.cal.put_event(replace(ev, start=ev.start - DAY, end=ev.end - DAY))
     lines = world.run().actions
     moved = world.cal.get(prepare.id)
-    assert moved is not None and moved.start == prepare.start - timedelta(hours=3)
+    assert moved is not None and moved.start == prepare.start - DAY
     assert thanks.body != old_body and ref.body == edited_body
     assert any("moved reminder" in line for line in lines)
     assert any("left alone" in line and "edited by you" in line for line in lines)
