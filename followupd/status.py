@@ -1,0 +1,185 @@
+"""``followupd status`` and ``followupd outcome``: read and annotate the state database.
+
+Neither command touches the network: ``status`` reads state.db (and re-plans
+from the events stored there to say what is still to come); ``outcome`` records
+what the person says, for the next pass to act on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from . import detect, plan
+from .config_types import Config
+from .errors import ConfigError
+from .model import FollowUp, Kind, LedgerEntry, Outcome, Status
+from .state import InterviewRecord, State, followup_title
+
+if TYPE_CHECKING:
+    from .cli import Context
+
+
+@dataclass(frozen=True)
+class StepLine:
+    step: str
+    kind: Kind
+    recipient: str
+    title: str
+    at: datetime
+    state: str  # a model.Status value, or "due"
+    words: str
+
+
+def _when(at: datetime, now: datetime) -> str:
+    if abs((at - now).days) < 6:
+        return at.strftime("%a %H:%M")
+    return at.strftime("%a %d %b %H:%M")
+
+
+def _words(e: LedgerEntry, rec: InterviewRecord) -> str:
+    if e.status == Status.WRITTEN:
+        return "written"
+    if e.status == Status.PLANNED:
+        return "being written (interrupted; resolved on the next pass)"
+    if e.status == Status.EDITED:
+        return "edited by you — left alone"
+    if e.status == Status.DELETED:
+        return "deleted by you — not re-created"
+    if e.status == Status.WITHDRAWN:
+        reason = rec.gone_reason if not rec.live else ("outcome recorded" if rec.outcome else "no longer planned")
+        return f"withdrawn ({reason})"
+    if e.status == Status.SKIPPED:
+        return "skipped (already past when first seen)"
+    return "done"
+
+
+def _planned(rec: InterviewRecord, cfg: Config, tz: str | None, now: datetime) -> list[FollowUp]:
+    if not rec.live or rec.settled or tz is None:
+        return []
+    iv = detect.to_interview(rec.event, cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
+                             decision=rec.decision, first_seen=rec.first_seen)
+    return plan.plan(iv, cfg, ZoneInfo(tz), now)
+
+
+def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config, tz: str | None,
+               now: datetime) -> list[StepLine]:
+    """Every follow-up of one interview with its state in words, in time order."""
+    lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec))
+             for e in ledger.values()]
+    for f in _planned(rec, cfg, tz, now):
+        if f.key not in ledger:
+            due = f"due {_when(f.write_from if f.kind == Kind.DRAFT else f.at, now)}"
+            lines.append(StepLine(f.step, f.kind, f.recipient, followup_title(f), f.at, "due", due))
+    return sorted(lines, key=lambda s: (s.at, s.step, s.kind.value, s.recipient))
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    """``followupd status [--json]``."""
+    cfg = ctx.config()
+    now = datetime.now(timezone.utc)
+    with State() as st:
+        records = st.all_interviews()
+        ledger = st.ledger_for(r.id for r in records)
+        tzs = {r.calendar_id: st.timezone(r.calendar_id) for r in records}
+    by_iv: dict[str, dict[str, LedgerEntry]] = {}
+    for e in ledger.values():
+        by_iv.setdefault(e.interview_id, {})[e.key] = e
+    report = [(r, step_lines(r, by_iv.get(r.id, {}), cfg, tzs[r.calendar_id], now)) for r in records]
+    if args.json:
+        print(json.dumps([_as_json(r, lines) for r, lines in report], indent=2, ensure_ascii=False))
+        return 0
+    if not report:
+        print("no interviews seen yet")
+        return 0
+    for rec, lines in report:
+        tz = tzs[rec.calendar_id]
+        start = rec.event.start.astimezone(ZoneInfo(tz)) if tz else rec.event.start
+        extra = []
+        if not rec.live:
+            extra.append(rec.gone_reason or "gone")
+        if rec.outcome:
+            extra.append(f"outcome: {rec.outcome.value}")
+        if rec.decision:
+            extra.append(f"decision expected {rec.decision.isoformat()}")
+        suffix = f"  ({'; '.join(extra)})" if extra else ""
+        print(f"{rec.title} — {start:%a %d %b %Y %H:%M}{suffix}")
+        for s in lines:
+            what = f"{s.kind.value} to {s.recipient}" if s.kind == Kind.DRAFT else s.kind.value
+            print(f"  {s.step:<17} {what:<36} {s.words}")
+    return 0
+
+
+def _as_json(rec: InterviewRecord, lines: list[StepLine]) -> dict[str, Any]:
+    return {
+        "id": rec.id, "calendar": rec.calendar_id, "title": rec.title, "start": rec.event.start.isoformat(),
+        "end": rec.event.end.isoformat(), "live": rec.live, "gone_reason": rec.gone_reason or None,
+        "outcome": rec.outcome.value if rec.outcome else None,
+        "decision": rec.decision.isoformat() if rec.decision else None, "settled": rec.settled,
+        "follow_ups": [{"step": s.step, "kind": s.kind.value, "recipient": s.recipient or None, "title": s.title,
+                        "at": s.at.isoformat(), "state": s.state, "description": s.words} for s in lines],
+    }
+
+
+def find_interview(records: list[InterviewRecord], needle: str) -> InterviewRecord:
+    """A known interview by id, else by a unique part of its title (case-insensitive)."""
+    exact = [r for r in records if r.id == needle]
+    if exact:
+        return exact[0]
+    matches = [r for r in records if needle.casefold() in r.title.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        known = [f"{r.title} ({r.id})" for r in records[-10:]]
+        raise ConfigError(f"no known interview matches {needle!r}" + (": known ones are" if known else
+                          " (no interviews seen yet; run `followupd run --once` first)"), known)
+    raise ConfigError(f"{needle!r} matches {len(matches)} interviews; give more of the title or the id",
+                      [f"{r.title} ({r.id}) on {r.event.start:%Y-%m-%d}" for r in matches])
+
+
+def cmd_outcome(args: argparse.Namespace, ctx: Context) -> int:
+    """``followupd outcome EVENT {offer,rejected,withdrawn}`` and/or ``--decision YYYY-MM-DD``."""
+    if args.outcome is None and args.decision is None:
+        raise ConfigError("outcome needs an outcome (offer, rejected or withdrawn) or --decision YYYY-MM-DD")
+    decision: date | None = None
+    if args.decision is not None:
+        try:
+            decision = date.fromisoformat(args.decision)
+        except ValueError:
+            raise ConfigError(f"--decision {args.decision!r} is not a date like 2026-12-01") from None
+    outcome = Outcome(args.outcome) if args.outcome else None
+    cfg = ctx.config()
+    now = datetime.now(timezone.utc)
+    with State() as st:
+        rec = find_interview(st.all_interviews(), args.event)
+        ledger = st.ledger_for([rec.id])
+        rec = st.record_outcome(rec.id, outcome=outcome, decision=decision, at=now)
+    for line in _consequences(rec, outcome, decision, ledger, cfg):
+        print(line)
+    return 0
+
+
+def _consequences(rec: InterviewRecord, outcome: Outcome | None, decision: date | None,
+                  ledger: dict[str, LedgerEntry], cfg: Config) -> list[str]:
+    """What the next pass will do with what was just recorded, in words."""
+    out: list[str] = []
+    checkin_written = any(e.step == "check-in" and e.status == Status.WRITTEN and e.kind == Kind.DRAFT
+                          for e in ledger.values())
+    if outcome is not None:
+        said = [f"recorded {outcome.value} for '{rec.title}'"]
+        if cfg.plan.step("check-in").enabled:
+            said.append("the check-in draft was already written; it stays as it is" if checkin_written
+                        else "check-in cancelled")
+        if outcome == Outcome.REJECTED and cfg.plan.step("gracious-close").enabled:
+            said.append("a gracious-close draft will be written on the next pass")
+        out.append("; ".join(said))
+    if decision is not None:
+        line = f"recorded decision date {decision.isoformat()} for '{rec.title}'"
+        if outcome is None and cfg.plan.step("check-in").enabled and not checkin_written:
+            line += "; the check-in moves to the first business day after it on the next pass"
+        out.append(line)
+    return out
