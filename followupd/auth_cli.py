@@ -174,32 +174,34 @@ def _read_json(path: Path, what: str) -> Any:
 
 def _status(args: argparse.Namespace, cfg: Config) -> int:
     name = auth.account(cfg)
-    print(f"account:      {name}")
-    backend = auth.check_keyring(cfg)
-    print(f"keyring:      {backend}")
-    client = auth.load_client_secrets(cfg)
-    print(f"OAuth client: {'stored in the keyring' if client else 'not stored'}")
+    _fact("account", name)
+    _fact("keyring", auth.check_keyring(cfg))
+    _fact("OAuth client", "stored in the keyring" if auth.load_client_secrets(cfg) else "not stored")
     info = auth.load_authorized_user(cfg)
     if info is None:
-        print("credentials:  none")
+        _fact("credentials", "none")
         raise AuthError(f"not authorized yet: no credentials for {name!r} in the keyring.")
-    print("credentials:  stored in the keyring")
-    print(f"client id:    {info['client_id']}")
-    print(f"token server: {urlsplit(info['token_uri']).netloc}")
+    _fact("credentials", "stored in the keyring")
+    _fact("client id", info["client_id"])
+    _fact("token server", urlsplit(info["token_uri"]).netloc)
     scopes = info.get("scopes") or []
-    print(f"scopes:       {', '.join(_short(s) for s in scopes) if scopes else 'not recorded'}")
+    _fact("scopes", ", ".join(_short(s) for s in scopes) if scopes else "not recorded")
     _warn_missing_scopes(info)
     creds = auth.load_credentials(cfg)
     try:
         creds.refresh(auth.http_request())
     except AuthError as exc:
-        print("token refresh: FAILED")
+        _fact("token refresh", "FAILED")
         raise AuthError(str(exc)) from None
     except TransientError as exc:
-        print(f"token refresh: unreachable ({exc})")
+        _fact("token refresh", f"unreachable ({exc})")
         return 1
-    print("token refresh: ok")
+    _fact("token refresh", "ok")
     return 0
+
+
+def _fact(label: str, value: str) -> None:
+    print(f"{label + ':':<15}{value}")
 
 
 def _warn_missing_scopes(info: dict[str, Any]) -> None:

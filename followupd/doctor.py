@@ -221,7 +221,7 @@ def _google_checks(report: Report, cfg: Config) -> None:
         if not report.run(name, check):
             for later in names[position + 1:]:
                 if (later != "calendar" or uses_calendar) and (later != "gmail" or uses_gmail):
-                    report.skip(later, f"needs a working {name}")
+                    report.skip(later, f"skipped: the {name} check failed")
             return
 
     if uses_calendar:

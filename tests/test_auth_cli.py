@@ -93,9 +93,9 @@ def test_status_reports_facts_and_a_working_refresh(config: Path, tmp_path: Path
     capsys.readouterr()
     assert main(["--config", str(config), "auth", "status"]) == 0
     out = capsys.readouterr().out
-    assert "account:      me@example.com" in out
-    assert "keyring:      followupd.testing.memory_keyring.MemoryKeyring" in out
-    assert "scopes:       calendar.events, gmail.compose" in out
+    assert "account:       me@example.com" in out
+    assert "keyring:       followupd.testing.memory_keyring.MemoryKeyring" in out
+    assert "scopes:        calendar.events, gmail.compose" in out
     assert "token refresh: ok" in out
     assert google_emulator.oauth.refresh_count == 1
 
