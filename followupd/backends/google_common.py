@@ -5,9 +5,12 @@ Why a custom transport: httplib2 silently repeats a request once when the
 first attempt's response is lost (``BadStatusLine``/``RemoteDisconnected``),
 whatever the method.  For ``drafts.create`` that repeat would create a second
 draft (SPEC §4.4: the intent mechanism, not a blind re-send, resolves a lost
-create).  ``NoResendHttp`` opens a fresh connection for every non-idempotent
-request, so the only legitimate reason for that repeat (a stale keep-alive
-socket) cannot arise, and then tries exactly once.
+create), and for an ``If-Match`` write it would turn our own landed write into
+a 412 that looks like the person's edit.  ``NoResendHttp`` opens a fresh
+connection for every write, so the only legitimate reason for that repeat (a
+stale keep-alive socket) cannot arise, and then tries exactly once; the retry
+layer (``retry.py``) decides about repeats, knowing what it repeats.  Reads
+keep httplib2's behaviour and their keep-alive connection.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import httplib2
 
 DEFAULT_TIMEOUT = 30.0  # seconds per HTTP request
-_NON_IDEMPOTENT = frozenset({"POST"})
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # Where the discovery documents put each API under their rootUrl; ``[google]
 # api_endpoint`` stands for that rootUrl, so one setting serves both APIs.
@@ -28,11 +31,11 @@ SERVICE_PATHS = {"calendar": "calendar/v3/", "gmail": ""}
 
 
 class NoResendHttp(httplib2.Http):  # type: ignore[misc]
-    """``httplib2.Http`` that sends a POST at most once (see the module docstring)."""
+    """``httplib2.Http`` that sends a write at most once (see the module docstring)."""
 
     def _conn_request(self, conn: Any, request_uri: str, method: str, body: Any,
                       headers: dict[str, str]) -> tuple[httplib2.Response, bytes]:
-        if method not in _NON_IDEMPOTENT:
+        if method not in _WRITES:
             return super()._conn_request(conn, request_uri, method, body, headers)  # type: ignore[no-any-return]
         conn.close()  # a fresh connection: no stale keep-alive socket to excuse a resend
         try:

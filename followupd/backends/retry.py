@@ -133,9 +133,9 @@ class RetryPolicy:
             try:
                 return fn()
             except HttpError as exc:
-                if int(exc.resp.status) in passthrough:
+                err, may_retry = classify(exc, what)  # rate limits and quotas before passthrough 403s
+                if err is None and int(exc.resp.status) in passthrough:
                     raise HttpStatus(exc, retried) from None
-                err, may_retry = classify(exc, what)
                 if err is None:
                     raise FollowupdError(f"{what}: Google answered {exc.resp.status} "
                                          f"{error_reason(exc)}".rstrip()) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -94,6 +95,36 @@ def _json(status: int, payload: Any) -> _Reply:
                   (("Content-Type", "application/json; charset=UTF-8"),))
 
 
+class _Server(ThreadingHTTPServer):
+    """Remembers open connections so ``stop`` can cut keep-alive clients off too."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.open_sockets: set[socket.socket] = set()
+        self._sockets_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        with self._sockets_lock:
+            self.open_sockets.add(sock)
+        return sock, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self._sockets_lock:
+            for sock in self.open_sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 class Emulator:
     """Calendar v3, Gmail drafts and OAuth on an ephemeral loopback port.
 
@@ -111,15 +142,14 @@ class Emulator:
         self.oauth = OAuthServer()
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         Emulator.created.append(self)
 
     # ---- lifecycle ----------------------------------------------------------
     def start(self) -> Emulator:
         handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _Server(handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="google-emulator", daemon=True)
         self._thread.start()
         return self
@@ -128,6 +158,7 @@ class Emulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.cut_connections()
             self._server = None
 
     def __enter__(self) -> Emulator:
