@@ -1,0 +1,123 @@
+"""render.py: default drafts read like a person wrote them; templates are sandboxed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core_helpers import CFG, NY, SAM, SELF, cfg_with, event
+from followupd.config_types import StepConfig
+from followupd.detect import to_interview
+from followupd.errors import ConfigError
+from followupd.model import Attendee, Interview, Person
+from followupd.render import DRAFT_STEPS, REMINDER_STEPS, join_names, render_draft, render_reminder
+
+SAM_P = Person("sam.park@acme.com", "Sam Park", "Engineering Manager")
+
+
+def iv(title: str = "Interview: Senior Engineer at Acme", **kw: object) -> Interview:
+    return to_interview(event(title, **kw), CFG)  # type: ignore[arg-type]
+
+
+def test_thank_you_is_personal() -> None:
+    d = render_draft("thank-you", iv(), SAM_P, CFG, NY)
+    assert d.to == SAM_P
+    assert "Senior Engineer" in d.subject and "Tuesday, November 24" in d.subject
+    assert d.body.startswith("Hi Sam,\n")
+    for needle in ("Senior Engineer role", "Acme", "on Tuesday, November 24", "Engineering Manager",
+                   "Jordan Rivera\njordan@example.com\n+1 555 0100"):
+        assert needle in d.body, needle
+
+
+def test_references_check_in_and_gracious_close() -> None:
+    dana = Person("dana@example.org", "Dana Lee")
+    ref = render_draft("references", iv(), dana, CFG, NY)
+    assert ref.body.startswith("Hi Dana,") and "may reach out to you" in ref.body
+    assert "Senior Engineer role at Acme" in ref.subject
+    riley = Person("riley@acme.com", "Riley Recruiter")
+    check = render_draft("check-in", replace(iv(), decision=__import__("datetime").date(2026, 12, 4)), riley, CFG, NY)
+    assert "decide by Friday, December 4" in check.body and check.body.startswith("Hi Riley,")
+    assert "timeline and next steps" in render_draft("check-in", iv(), riley, CFG, NY).body
+    close = render_draft("gracious-close", iv(), riley, CFG, NY)
+    assert "consideration" in close.subject.lower() and "keep me in mind" in close.body
+
+
+def test_every_default_template_renders_with_little_known() -> None:
+    bare = to_interview(event("#interview", organizer=None, attendees=(SELF, Attendee("x@gmail.com"))), CFG)
+    for step in DRAFT_STEPS:
+        d = render_draft(step, bare, Person("x@gmail.com"), CFG, NY)
+        assert d.subject and d.body.startswith("Hi X,") and "  " not in d.subject
+    for step in REMINDER_STEPS:
+        title, description = render_reminder(step, bare, CFG, NY, bare.event.end)
+        assert title and "followupd" in description
+
+
+def test_template_syntax_in_untrusted_text_stays_literal() -> None:
+    hostile = replace(iv("Interview {{ 7*7 }} at Acme"), company="{{ 7*7 }}",
+                      role="{% for x in range(3) %}Dev{% endfor %}")
+    to = Person("sam@acme.com", "{{ signature }} {{ ''.__class__ }}")
+    d = render_draft("thank-you", hostile, to, CFG, NY)
+    assert "the {% for x in range(3) %}Dev{% endfor %} role at {{ 7*7 }}" in d.body
+    assert d.body.startswith("Hi {{,")
+    assert "49" not in d.body and "DevDev" not in d.body and "<class" not in d.body
+    _, description = render_reminder("thank-you", hostile, CFG, NY, hostile.event.end)
+    assert "'Interview {{ 7*7 }} at Acme'" in description
+
+
+def test_newlines_in_names_cannot_add_lines_to_headings() -> None:
+    hostile = iv("Interview at Acme\nSubject: pwned", attendees=(SELF, Attendee("s@acme.com", "Sam\nBcc: x@y")))
+    d = render_draft("thank-you", hostile, hostile.interviewers[0], CFG, NY)
+    assert "\n" not in d.subject and "pwned" not in d.subject
+    title, _ = render_reminder("handwritten-note", hostile, CFG, NY, hostile.event.end)
+    assert "\n" not in title
+
+
+def test_user_template_replaces_the_default(tmp_path: Path) -> None:
+    tpl = tmp_path / "ty.j2"
+    tpl.write_text("Subject: Thanks, {{ recipient.first_name }}!\n\n{{ company }} / {{ role }} / {{ date }}\n")
+    cfg = cfg_with(steps={"thank-you": StepConfig(template=tpl)})
+    d = render_draft("thank-you", iv(), SAM_P, cfg, NY)
+    assert d.subject == "Thanks, Sam!" and d.body == "Acme / Senior Engineer / Tuesday, November 24\n"
+    rtpl = tmp_path / "r.j2"
+    rtpl.write_text("Title: Cards for {{ interviewer_names }}\n\nGo.\n")
+    cfg = cfg_with(steps={"handwritten-note": StepConfig(reminder_template=rtpl)})
+    assert render_reminder("handwritten-note", iv(), cfg, NY, iv().event.end) == ("Cards for Sam Park and Lee Chen",
+                                                                                   "Go.\n")
+
+
+@pytest.mark.parametrize("source, line", [
+    ("Subject: x\n\n{% if role %}\nno end\n", None),
+    ("Subject: x\n\nHello {{ recipient.nickname }}\n", 3),
+    ("Subject: x\n\nline two\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n", 4),
+    ("no heading here\n", 1),
+])
+def test_broken_user_template_is_a_config_error_naming_file_and_line(tmp_path: Path, source: str,
+                                                                      line: int | None) -> None:
+    tpl = tmp_path / "bad.j2"
+    tpl.write_text(source)
+    cfg = cfg_with(steps={"thank-you": StepConfig(template=tpl)})
+    with pytest.raises(ConfigError) as info:
+        render_draft("thank-you", iv(), SAM_P, cfg, NY)
+    message = str(info.value)
+    assert "bad.j2" in message
+    if line is not None:
+        assert f"line {line}:" in message
+
+
+def test_join_names() -> None:
+    assert join_names([]) == "" and join_names(["A"]) == "A" and join_names(["A", "B"]) == "A and B"
+    assert join_names(["A", "B", "C"]) == "A, B and C"
+
+
+def test_signature_leaves_out_a_missing_phone() -> None:
+    cfg = replace(CFG, me=replace(CFG.me, phone=""))
+    assert render_draft("thank-you", iv(), SAM_P, cfg, NY).body.endswith("Jordan Rivera\njordan@example.com\n")
+
+
+def test_company_unknown_reads_naturally() -> None:
+    bare = to_interview(event("Phone screen", organizer=None, attendees=(SELF, replace(SAM, email="sam@gmail.com"))),
+                        CFG)
+    d = render_draft("thank-you", bare, bare.interviewers[0], CFG, NY)
+    assert "join the team" in d.body and " at ." not in d.body
