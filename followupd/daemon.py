@@ -296,8 +296,11 @@ class Daemon:
         return self.auth_retry
 
     def _safety_stop(self, exc: SafetyStop) -> float:
-        self._note_problem(logging.WARNING, f"safety stop, nothing written: {exc}")
-        self._set_status(f"safety stop: {exc}")
+        reason = str(exc)
+        if reason.lower().startswith("safety stop"):
+            reason = reason[len("safety stop"):].lstrip(" :")
+        self._note_problem(logging.WARNING, f"safety stop, nothing written: {reason}")
+        self._set_status(f"safety stop: {reason}")
         return float(self.interval)  # re-checked every pass; it lifts by itself
 
     def _transient(self, exc: TransientError) -> float:

@@ -112,8 +112,7 @@ class Notifier:
         if status:
             self._last_status = one_line(status)
             fields.append(f"STATUS={self._last_status}")
-        self.send(*fields)
-        self._last_ping = self._monotonic()
+        self.send(*fields)  # not a watchdog ping: systemd counts only WATCHDOG=1
 
     def status(self, text: str) -> None:
         """``STATUS=`` one line; repeated identical lines are still sent (cheap, and
