@@ -33,8 +33,12 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def find_event(query: str, events: list[CalendarEvent]) -> CalendarEvent:
-    """The event whose id is ``query``, else the one whose title contains it (case-insensitive)."""
+def find_event(query: str, events: list[CalendarEvent], now: datetime | None = None) -> CalendarEvent:
+    """The event whose id is ``query``, else the one whose title contains it (case-insensitive).
+
+    When every match is an instance of one recurring series, the instance
+    nearest to ``now`` is taken: the one under way or next, else the latest.
+    """
     exact = [e for e in events if e.id == query]
     if len(exact) == 1:
         return exact[0]
@@ -42,6 +46,10 @@ def find_event(query: str, events: list[CalendarEvent]) -> CalendarEvent:
     matches = [e for e in events if needle and needle in e.title.casefold()] if not exact else exact
     if len(matches) == 1:
         return matches[0]
+    series = {e.recurring_event_id for e in matches}
+    if matches and len(series) == 1 and None not in series and now is not None:
+        ordered = sorted(matches, key=lambda e: e.start)
+        return next((e for e in ordered if e.end >= now), ordered[-1])
     if not matches:
         raise ConfigError(f"no event matches {_quote(query)}; give an event id or a part of its title.",
                           [_line(e) for e in events[:MAX_CANDIDATES]] if events else ["(no events in the window)"])
@@ -79,7 +87,7 @@ def _tz(b: Backends, calendar_id: str) -> ZoneInfo:
 def _lookup(args: argparse.Namespace, ctx: Context, now: datetime) -> tuple[Config, Backends, CalendarEvent]:
     cfg = ctx.config()
     b = backends_pkg.build_backends(cfg)
-    return cfg, b, find_event(args.event, _events(cfg, b, now))
+    return cfg, b, find_event(args.event, _events(cfg, b, now), now)
 
 
 def cmd_explain(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
@@ -140,7 +148,7 @@ def facts(interview: Interview, tz: ZoneInfo) -> list[str]:
         f"{ev.start.astimezone(tz):%a %Y-%m-%d %H:%M}–{ev.end.astimezone(tz):%H:%M %Z}"
     people = ", ".join(_person(p.name, p.title, p.email) for p in interview.interviewers) or "(nobody)"
     lines = [
-        f"Interview: {sanitize_header(ev.title, 200)}  ({ev.id})",
+        f"{sanitize_header(ev.title, 200)}  ({ev.id})",
         f"  when:         {when}",
         f"  company:      {sanitize_header(interview.company, 100) or '(unknown)'}",
         f"  role:         {sanitize_header(interview.role, 100) or '(unknown)'}",

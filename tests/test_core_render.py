@@ -26,7 +26,7 @@ def test_thank_you_is_personal() -> None:
     assert d.to == SAM_P
     assert "Senior Engineer" in d.subject and "Tuesday, November 24" in d.subject
     assert d.body.startswith("Hi Sam,\n")
-    for needle in ("Senior Engineer role", "Acme", "on Tuesday, November 24", "Engineering Manager",
+    for needle in ("the Senior Engineer role and the team at Acme", "on Tuesday, November 24",
                    "Jordan Rivera\njordan@example.com\n+1 555 0100"):
         assert needle in d.body, needle
 
@@ -59,7 +59,7 @@ def test_template_syntax_in_untrusted_text_stays_literal() -> None:
                       role="{% for x in range(3) %}Dev{% endfor %}")
     to = Person("sam@acme.com", "{{ signature }} {{ ''.__class__ }}")
     d = render_draft("thank-you", hostile, to, CFG, NY)
-    assert "the {% for x in range(3) %}Dev{% endfor %} role at {{ 7*7 }}" in d.body
+    assert "the {% for x in range(3) %}Dev{% endfor %} role and the team at {{ 7*7 }}" in d.body
     assert d.body.startswith("Hi {{,")
     assert "49" not in d.body and "DevDev" not in d.body and "<class" not in d.body
     _, description = render_reminder("thank-you", hostile, CFG, NY, hostile.event.end)
@@ -120,4 +120,4 @@ def test_company_unknown_reads_naturally() -> None:
     bare = to_interview(event("Phone screen", organizer=None, attendees=(SELF, replace(SAM, email="sam@gmail.com"))),
                         CFG)
     d = render_draft("thank-you", bare, bare.interviewers[0], CFG, NY)
-    assert "join the team" in d.body and " at ." not in d.body
+    assert "learning more about the role, and" in d.body and " at ." not in d.body
