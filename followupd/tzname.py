@@ -37,6 +37,12 @@ def iana_name(name: str) -> str | None:
     olson = WINDOWS_TO_OLSON.get(name)
     if olson and is_iana(olson):
         return olson
+    if name.startswith("/"):  # a "globally unique" TZID: /mozilla.org/20070129_1/America/New_York
+        parts = name.strip("/").split("/")
+        for i in range(1, len(parts)):
+            candidate = "/".join(parts[i:])
+            if "/" in candidate and is_iana(candidate):
+                return candidate
     return None
 
 

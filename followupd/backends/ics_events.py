@@ -240,7 +240,10 @@ def _value(comp: icalendar.Component, name: str) -> object:
     prop = _first(comp.get(name))
     if prop is None:
         return None
-    return getattr(prop, "dt", None)
+    try:
+        return getattr(prop, "dt", None)
+    except Exception:  # icalendar's vBroken raises on .dt for an unparsable value
+        return None
 
 
 def _text(comp: icalendar.Component, name: str) -> str:
