@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import google.auth.exceptions
@@ -173,7 +173,7 @@ class KeyringCredentials(Credentials):
             self._on_rotate(self)
 
     def _make_copy(self) -> Credentials:
-        copy = super()._make_copy()
+        copy = cast(KeyringCredentials, super()._make_copy())  # type: ignore[no-untyped-call]
         copy._on_rotate = self._on_rotate
         return copy
 
@@ -243,7 +243,7 @@ def http_request(timeout: int = HTTP_TIMEOUT_SECONDS) -> google.auth.transport.R
     import google_auth_httplib2
     import httplib2
 
-    return google_auth_httplib2.Request(httplib2.Http(timeout=timeout))
+    return cast(google.auth.transport.Request, google_auth_httplib2.Request(httplib2.Http(timeout=timeout)))
 
 
 # --- OAuth client secrets ----------------------------------------------------------------------

@@ -159,9 +159,8 @@ def _read_json(path: Path, what: str) -> Any:
         raise ConfigError(f"cannot read {what} {path}: {type(exc).__name__}") from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        pos = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-        raise ConfigError(f"{what} {path} is not valid JSON{pos}.") from None
+    except json.JSONDecodeError as exc:  # its message quotes no content, but say only where
+        raise ConfigError(f"{what} {path} is not valid JSON (line {exc.lineno}, column {exc.colno}).") from None
     try:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             print(f"warning: {path} is readable by other users; it holds a secret.", file=sys.stderr)

@@ -13,6 +13,7 @@ before an authorization problem (3) before anything else (1).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import stat
 import sys
@@ -227,7 +228,7 @@ def _google_checks(report: Report, cfg: Config) -> None:
     if uses_calendar:
         service = _service(cfg, "calendar", "v3", state["creds"])
         for cal in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)):
-            report.run("calendar", lambda cal=cal: _check_calendar(service, cal))
+            report.run("calendar", functools.partial(_check_calendar, service, cal))
     if uses_gmail:
         service = _service(cfg, "gmail", "v1", state["creds"])
         report.run("gmail", lambda: _check_gmail(service))

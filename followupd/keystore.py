@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, cast
 
 import keyring
 from keyring.backend import KeyringBackend
@@ -52,12 +52,12 @@ def effective_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
     from keyring.backends.chainer import ChainerBackend
 
     if isinstance(backend, ChainerBackend):
-        children = list(backend.backends)
+        children: list[KeyringBackend] = list(backend.backends)
         if children:
             return children[0]
         from keyring.backends.fail import Keyring as FailKeyring
 
-        return FailKeyring()
+        return cast(KeyringBackend, FailKeyring())  # type: ignore[no-untyped-call]
     return backend
 
 
