@@ -1,5 +1,6 @@
 """An in-memory keyring backend for tests.  Never use it for real credentials:
-``followupd.auth`` refuses it unless the test explicitly allows it."""
+they vanish with the process.  ``followupd.keystore`` accepts it (it never
+touches disk), so unit tests need no ``allow_insecure_keyring``."""
 
 from __future__ import annotations
 
