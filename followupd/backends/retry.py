@@ -119,7 +119,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max_delay, base_delay * 2**attempt))."""
-        return self.rng() * min(self.max_delay, self.base_delay * (2 ** attempt))
+        return self.rng() * min(self.max_delay, self.base_delay * float(2 ** attempt))
 
     def call(self, fn: Callable[[], T], *, what: str, retry: bool = True,
              passthrough: Collection[int] = ()) -> T:

@@ -207,7 +207,7 @@ class CalendarApi:
         event.seq = self.touch(event.resource)
 
     # ---- events.list ------------------------------------------------------
-    def list(self, calendar_id: str, query: dict[str, str]) -> Json:
+    def list_events(self, calendar_id: str, query: dict[str, str]) -> Json:
         cal = self.resolve(calendar_id)
         if "pageToken" in query:
             page = self._pages.get(query["pageToken"])

@@ -143,7 +143,7 @@ class GmailApi:
         message["payload"] = payload
         return body
 
-    def list(self, user_id: str, query: dict[str, Any]) -> Json:
+    def list_drafts(self, user_id: str, query: dict[str, Any]) -> Json:
         self._user(user_id)
         matcher = _Query(str(query.get("q", "")))
         matches = [d for d in sorted(self.drafts.values(), key=lambda d: d.message_id, reverse=True)

@@ -329,7 +329,7 @@ class Emulator:
         return self.calendar.calendar_get(a["cal"], listing=True)
 
     def _events_list(self, a: dict[str, str], q: dict[str, Any], h: Any, b: Json) -> Json:
-        return self.calendar.list(a["cal"], q)
+        return self.calendar.list_events(a["cal"], q)
 
     def _events_insert(self, a: dict[str, str], q: dict[str, Any], h: Any, b: Json) -> Json:
         return self.calendar.insert(a["cal"], b)
@@ -350,7 +350,7 @@ class Emulator:
         return self.gmail.create(a["user"], b)
 
     def _drafts_list(self, a: dict[str, str], q: dict[str, Any], h: Any, b: Json) -> Json:
-        return self.gmail.list(a["user"], q)
+        return self.gmail.list_drafts(a["user"], q)
 
     def _drafts_get(self, a: dict[str, str], q: dict[str, Any], h: Any, b: Json) -> Json:
         return self.gmail.get(a["user"], a["id"], q)
