@@ -179,7 +179,7 @@ def _verify(msg: EmailMessage, to_addr: str) -> None:
     if unexpected or len(names) != len(set(names)):
         raise ValueError(f"refusing to build a message with unexpected headers: {unexpected or names}")
     to = parsed["To"]
-    addresses = getattr(to, "addresses", ())
+    addresses: tuple[Address, ...] = tuple(getattr(to, "addresses", ()))
     if len(addresses) != 1 or addresses[0].addr_spec.lower() != to_addr.lower():
         raise ValueError("refusing to build a message that is not addressed to exactly one recipient")
     subject = str(parsed["Subject"] or "")
