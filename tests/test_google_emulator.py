@@ -91,13 +91,22 @@ def test_sync_tokens_report_changes_and_deletions_and_expire(google_emulator: Em
 def test_expired_access_token_is_refreshed_and_revoked_grant_is_invalid_grant(google_emulator: Emulator) -> None:
     emu = google_emulator
     cal, _ = _services(emu)
-    cal.calendars().get(calendarId="primary").execute()
+    cal.events().list(calendarId="primary", maxResults=1).execute()
     emu.expire_access_tokens()
-    assert cal.calendars().get(calendarId="primary").execute()["timeZone"] == "America/New_York"
+    assert cal.events().list(calendarId="primary", maxResults=1).execute()["timeZone"] == "America/New_York"
     assert emu.oauth.refresh_count == 2
     emu.revoke_grant()
     with pytest.raises(RefreshError, match="invalid_grant"):
-        cal.calendars().get(calendarId="primary").execute()
+        cal.events().list(calendarId="primary", maxResults=1).execute()
+
+
+def test_methods_outside_the_least_privilege_grant_are_refused(google_emulator: Emulator) -> None:
+    """SPEC §4.9: with calendar.events + gmail.compose, Google refuses calendars.get
+    (it needs calendar.readonly or broader); the emulator reads the accepted scopes
+    from the client's own discovery documents and refuses the same way."""
+    cal, _ = _services(google_emulator)
+    assert _status(cal.calendars().get(calendarId="primary")) == (403, "insufficientPermissions")
+    assert cal.events().list(calendarId="primary", maxResults=1).execute()["timeZone"] == "America/New_York"
 
 
 def test_drafts_create_list_get_update_and_send_is_a_violation(google_emulator: Emulator) -> None:

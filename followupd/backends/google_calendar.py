@@ -39,6 +39,7 @@ class GoogleCalendar:
         self._retry = retry or RetryPolicy()
         self._service = build_service("calendar", "v3", credentials, cfg.google.api_endpoint, timeout)
         self._events = self._service.events()
+        self._zones: dict[str, str] = {}  # calendar id -> time zone seen in a listing
         self._config_where = f"[calendar] watch in {cfg.path}" if cfg.path else "[calendar] watch"
 
     # ---- EventSource --------------------------------------------------------
@@ -58,12 +59,21 @@ class GoogleCalendar:
         return SyncResult(events, next_token, full=True)
 
     def timezone(self, calendar_id: str) -> str:
-        try:
-            body = self._retry.call(self._service.calendars().get(calendarId=calendar_id).execute,
-                                    what=f"reading calendar {calendar_id!r}", passthrough=(400, 403, 404))
-        except HttpStatus as exc:
-            raise self._unknown_calendar(calendar_id, exc) from None
-        return str(body["timeZone"])
+        """The calendar's zone, from the ``timeZone`` of an events listing.
+
+        ``calendars.get`` would need a broader scope than ``calendar.events``
+        (SPEC §4.9), but every ``events.list`` answer carries the zone: a sync
+        already made in this process answers without a request.
+        """
+        if calendar_id not in self._zones:
+            request = self._events.list(calendarId=calendar_id, maxResults=1, fields="timeZone")
+            try:
+                page = self._retry.call(request.execute, what=f"reading calendar {calendar_id!r}",
+                                        passthrough=(400, 403, 404))
+            except HttpStatus as exc:
+                raise self._unknown_calendar(calendar_id, exc) from None
+            self._zones[calendar_id] = str(page.get("timeZone") or "UTC")
+        return self._zones[calendar_id]
 
     def _list(self, calendar_id: str, params: dict[str, str]) -> tuple[tuple[CalendarEvent, ...], str | None]:
         """Every page of one listing; raises HttpStatus for 400/403/404/410."""
@@ -76,7 +86,8 @@ class GoogleCalendar:
             page = self._retry.call(request.execute, what=f"listing calendar {calendar_id!r}",
                                     passthrough=(400, 403, 404, 410))
             if tz is None:
-                tz = _zone(page.get("timeZone", "UTC"))
+                self._zones[calendar_id] = page.get("timeZone") or "UTC"
+                tz = _zone(self._zones[calendar_id])
             events.extend(to_event(item, calendar_id, tz) for item in page.get("items", ()))
             page_token = page.get("nextPageToken")
             if not page_token:

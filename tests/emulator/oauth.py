@@ -52,6 +52,8 @@ class OAuthServer:
         self._revoke_all = False
         self.refresh_count = 0
         self.issued_refresh_tokens: list[str] = []
+        # what the person granted; API calls outside it get 403 insufficientPermissions
+        self.granted_scopes: frozenset[str] = frozenset(SCOPES.split())
 
     # ---- HTTP endpoints -------------------------------------------------
     def token(self, form: dict[str, str]) -> dict[str, Any]:
@@ -102,8 +104,8 @@ class OAuthServer:
         sep = "&" if "?" in redirect else "?"
         return f"{redirect}{sep}{urlencode(params)}"
 
-    def check_bearer(self, authorization: str | None) -> None:
-        """Raise a 401 ApiError unless the header carries a live access token."""
+    def check_bearer(self, authorization: str | None) -> frozenset[str]:
+        """The granted scopes; a 401 ApiError unless the header carries a live access token."""
         if not authorization or not authorization.startswith("Bearer "):
             raise ApiError(401, "Request is missing required authentication credential.", "required")
         token = authorization[len("Bearer "):].strip()
@@ -112,6 +114,7 @@ class OAuthServer:
             if (access is None or access.expires_at <= time.time() or self._revoke_all
                     or access.refresh_token in self._revoked):
                 raise ApiError(401, "Request had invalid authentication credentials.", "authError")
+            return self.granted_scopes
 
     # ---- test controls --------------------------------------------------
     def expire_access_tokens(self) -> None:

@@ -26,6 +26,7 @@ from .calendar_api import CalendarApi, Json
 from .errors import ApiError, error_body
 from .faults import Fault, Faults
 from .gmail_api import GmailApi
+from . import scopes
 from .oauth import OAuthError, OAuthServer
 
 SCOPES = ["https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/gmail.compose"]
@@ -306,7 +307,10 @@ class Emulator:
             for route_method, pattern, name in _ROUTES:
                 found = pattern.match(path)
                 if found and route_method == method:
-                    self.oauth.check_bearer(headers.get("Authorization"))
+                    granted = self.oauth.check_bearer(headers.get("Authorization"))
+                    if not scopes.allowed(name, granted):
+                        raise ApiError(403, "Request had insufficient authentication scopes.",
+                                       "insufficientPermissions")
                     args = {k: unquote(v) for k, v in found.groupdict().items()}
                     payload = json.loads(body) if body else {}
                     with self.lock:
