@@ -196,7 +196,8 @@ def build() -> bytes:
             event.add("ATTENDEE", _address(person, attendee=True))
         event.add("STATUS", "CONFIRMED")
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def main() -> None:

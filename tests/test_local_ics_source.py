@@ -200,16 +200,16 @@ def test_followupd_properties_become_private(tmp_path: Path) -> None:
 
 
 def test_timezone_then_sync_read_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from followupd.backends import ics_source
+    from followupd.backends import ics_fetch
 
     reads: list[str] = []
-    real = ics_source.read_source
+    real = ics_fetch.read_source
 
     def counting(source: str) -> bytes:
         reads.append(source)
         return real(source)
 
-    monkeypatch.setattr(ics_source, "read_source", counting)
+    monkeypatch.setattr("followupd.backends.ics_source.read_source", counting)
     src = _source(tmp_path, GOLDEN / "dst.ics")
     assert src.timezone("ics") == "America/New_York"
     src.sync("ics", None, TIME_MIN)

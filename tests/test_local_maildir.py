@@ -148,8 +148,6 @@ def test_delete_removes_an_untouched_draft(drafts: MaildirDrafts) -> None:
 
 def test_update_keeps_the_old_draft_if_the_write_fails(drafts: MaildirDrafts,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from followupd.backends import _files
-
     f = thank_you()
     e = ledger(f, drafts.create(f))
     before = only_file(drafts).read_bytes()
@@ -157,7 +155,7 @@ def test_update_keeps_the_old_draft_if_the_write_fails(drafts: MaildirDrafts,
     def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_files.os, "fsync", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError):
         drafts.update(thank_you(subject="New"), e)
     assert only_file(drafts).read_bytes() == before

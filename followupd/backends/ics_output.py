@@ -221,6 +221,6 @@ def _parse_output(data: bytes, path: Path) -> dict[str, icalendar.Event]:
     events: dict[str, icalendar.Event] = {}
     for comp in cal.walk("VEVENT"):
         uid = str(comp.get("UID", ""))
-        if uid:
+        if uid and isinstance(comp, icalendar.Event):
             events[uid] = comp
     return events
