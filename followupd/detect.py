@@ -98,16 +98,18 @@ def classify(event: CalendarEvent, cfg: Config) -> Verdict:
     if me is not None and me.response == "declined":
         return Verdict(False, "declined", "you declined the invitation")
     title = event.title
-    if _EXCLUDE_TAG.search(title) or _EXCLUDE_TAG.search(event.description):
-        where = "title" if _EXCLUDE_TAG.search(title) else "description"
+    # Most events carry no "#" at all: skip the tag searches for them (this runs on every event).
+    tagged = [(w, text) for w, text in (("title", title), ("description", event.description)) if "#" in text]
+    where = next((w for w, text in tagged if _EXCLUDE_TAG.search(text)), None)
+    if where:
         return Verdict(False, "exclude-tag", f"the {where} carries the tag {EXCLUDE_TAG}")
     excludes = keyword_regex(cfg.detect.exclude)
     m = excludes.search(title) if excludes else None
     if m:
         word = _matched_keyword(m, cfg.detect.exclude)
         return Verdict(False, "exclude-keyword", f'the title matches the exclude keyword "{word}"')
-    if _INTERVIEW_TAG.search(title) or _INTERVIEW_TAG.search(event.description):
-        where = "title" if _INTERVIEW_TAG.search(title) else "description"
+    where = next((w for w, text in tagged if _INTERVIEW_TAG.search(text)), None)
+    if where:
         return Verdict(True, "tag", f"the {where} carries the tag {INTERVIEW_TAG}")
     keywords = keyword_regex(cfg.detect.keywords)
     m = keywords.search(title) if keywords else None
