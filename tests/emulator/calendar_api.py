@@ -12,8 +12,12 @@
   invalidated token is a 410 ``fullSyncRequired``.  ``nextSyncToken`` appears on
   the last page only.  ``maxResults`` defaults to 250 and is capped at 2500.
 
+* ``updatedMin`` keeps events modified at or after it and, as Google documents,
+  includes deletions whatever ``showDeleted`` says; ``orderBy=updated`` sorts
+  by last modification (the automation platforms' pollers use both).
+
 Not emulated: recurrence expansion (seed instances with ``recurringEventId``
-instead), ``orderBy`` sorting beyond start time, free-text ``q``, watch channels.
+instead), free-text ``q``, watch channels.
 """
 
 from __future__ import annotations
@@ -236,12 +240,16 @@ class CalendarApi:
     def _full_listing(self, cal: _Calendar, query: dict[str, str]) -> list[str]:
         time_min = _parse_time(query["timeMin"], "timeMin") if "timeMin" in query else None
         time_max = _parse_time(query["timeMax"], "timeMax") if "timeMax" in query else None
-        show_deleted = query.get("showDeleted") == "true"
+        updated_min = _parse_time(query["updatedMin"], "updatedMin") if "updatedMin" in query else None
+        show_deleted = query.get("showDeleted") == "true" or updated_min is not None
+        by_updated = query.get("orderBy") == "updated"
         private = [p.split("=", 1) for p in _multi(query, "privateExtendedProperty")]
         selected: list[tuple[datetime, str]] = []
         for eid, ev in cal.events.items():
             res = ev.resource
             if ev.cancelled and not show_deleted:
+                continue
+            if updated_min is not None and _parse_time(res["updated"], "updated") < updated_min:
                 continue
             start, end = _event_bound(res, "start"), _event_bound(res, "end")
             if time_min is not None and end is not None and end <= time_min:
@@ -251,6 +259,8 @@ class CalendarApi:
             props = res.get("extendedProperties", {}).get("private", {})
             if any(props.get(k) != v for k, v in private):
                 continue
+            if by_updated:
+                start = _parse_time(res["updated"], "updated")
             selected.append((start or datetime.min.replace(tzinfo=timezone.utc), eid))
         selected.sort()
         return [eid for _, eid in selected]
