@@ -10,7 +10,9 @@ Durability order, for every write (SPEC §4.4):
 A kill -9 between 1 and 3 leaves a PLANNED row, which the next pass resolves
 with ``ResolveIntent``: drafts by ``drafts.find`` (adopt if found, else
 create), reminders by a create that adopts the deterministic id.  Nothing is
-created twice and nothing is lost.  A crash between an *update* and its commit
+created twice and nothing is lost.  (The one thing ``find`` cannot tell apart: a draft
+whose create was interrupted *and* that the person deleted or sent before the
+next pass looks like a create that never happened, so it is written once more.)  A crash between an *update* and its commit
 makes the next pass see a version it did not record and treat the item as the
 person's: followupd errs on the side of never overwriting.
 

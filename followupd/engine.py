@@ -59,6 +59,7 @@ class _Pass:
     observed: dict[str, Observed] = field(default_factory=dict)
     tokens: dict[str, str | None] = field(default_factory=dict)
     first_sight: set[str] = field(default_factory=set)
+    full_listings: set[str] = field(default_factory=set)  # calendars listed in full this pass
 
     def put(self, rec: InterviewRecord) -> None:
         self.records[rec.id] = rec
@@ -99,11 +100,15 @@ class Engine:
         for cal in cals:
             result = self.backends.source.sync(cal, self.state.sync_token(cal), time_min)
             p.tokens[cal] = result.next_token
+            if result.full:
+                p.full_listings.add(cal)
             self._absorb(p, cal, result, now, time_min, candidates=cal not in observe_only)
 
         work = {i: r for i, r in p.records.items() if not r.settled}
         desired, skipped = self._plan(p, work, now, dry_run)
         ledger = self.state.ledger_for(work)
+        if self.backends.events is self.backends.source and self.backends.write_to in p.full_listings:
+            _absent_means_deleted(p, ledger, time_min)
         live = {i for i, r in work.items() if r.live}
         reasons = {i: r.gone_reason for i, r in work.items() if not r.live}
         actions = reconcile(desired, ledger, p.observed, live, now, skipped=skipped, gone_reasons=reasons)
@@ -234,6 +239,15 @@ class Engine:
             if rec.event.end <= now and all(f.at <= now and f.key in ledger for f in fs):
                 done.append(iv_id)
         self.state.settle(done)
+
+
+def _absent_means_deleted(p: _Pass, ledger: Mapping[str, LedgerEntry], time_min: datetime) -> None:
+    """A full listing of the reminder calendar omits deleted events: a reminder followupd wrote
+    that falls inside the listed window and is absent was deleted by the person."""
+    for e in ledger.values():
+        if (e.kind == Kind.REMINDER and e.status in (Status.WRITTEN, Status.EDITED) and e.key not in p.observed
+                and e.at > time_min):
+            p.observed[e.key] = Observed(e.key, e.backend_id, e.version, deleted=True)
 
 
 def _next_due(desired: list[FollowUp], now: datetime) -> tuple[datetime, str] | None:

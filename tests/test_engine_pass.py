@@ -203,3 +203,14 @@ def test_settled_interviews_are_not_loaded(world: World) -> None:
     assert {e.step for e in kinds(world, Kind.DRAFT)} == {"thank-you", "references", "check-in"}
     world.cal.calls.clear()
     assert world.run().actions == [] and dict(world.cal.calls) == {"sync": 1}
+
+
+def test_reminder_deleted_before_a_full_resync_is_noticed(world: World) -> None:
+    world.cal.put_event(interview())
+    world.run()
+    victim = world.reminders()[0]
+    world.cal.invalidate_tokens()
+    world.cal.user_delete(victim.id)  # a full listing omits deleted events
+    world.run()
+    assert world.statuses()[next(k for k, e in world.ledger().items() if e.backend_id == victim.id)] \
+        == Status.DELETED

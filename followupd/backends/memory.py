@@ -104,6 +104,11 @@ class MemoryCalendar(_Faulty):
         """The live events of a calendar."""
         return [i.event for i in self._items(calendar_id or self.write_to).values() if not i.deleted]
 
+    def all_events(self, calendar_id: str | None = None) -> list[CalendarEvent]:
+        """Every event of a calendar, deleted ones included (as ``status == "cancelled"``)."""
+        return [replace(i.event, status="cancelled") if i.deleted else i.event
+                for i in self._items(calendar_id or self.write_to).values()]
+
     def user_edit(self, event_id: str, calendar_id: str | None = None, **changes: object) -> CalendarEvent:
         cal = calendar_id or self.write_to
         item = self._items(cal)[event_id]
