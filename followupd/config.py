@@ -260,7 +260,7 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
 
     t = r.table(data, "ics")
     source = r.string(t, "[ics]", "source", IcsConfig.source) or IcsConfig.source
-    if not re.match(r"https?://", source, re.IGNORECASE):
+    if not re.match(r"(https?|webcal)://", source, re.IGNORECASE):  # webcal:// is read over https
         source = str(r.path(source))
     ics = IcsConfig(source=source, output=r.path(r.string(t, "[ics]", "output", "~/followups.ics")
                                                  or "~/followups.ics"))

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from .config_types import Config
-from .message import sanitize_header
+from .message import check_address, sanitize_header
 from .model import Attendee, CalendarEvent, Interview, Outcome, Person
 
 INTERVIEW_TAG = "#interview"
@@ -144,7 +144,7 @@ def _person(a: Attendee) -> Person:
 
 def _organizer(event: CalendarEvent, cfg: Config) -> Person | None:
     org = event.organizer or next((a for a in event.attendees if a.organizer), None)
-    if org is None or not org.email or _is_me(org, cfg) or org.resource:
+    if org is None or not _usable(org.email) or _is_me(org, cfg) or org.resource:
         return None
     # The attendee entry usually has the better display name.
     same = next((a for a in event.attendees if a.email.lower() == org.email.lower() and a.name), None)
@@ -152,16 +152,30 @@ def _organizer(event: CalendarEvent, cfg: Config) -> Person | None:
 
 
 def interviewers(event: CalendarEvent, cfg: Config) -> tuple[Person, ...]:
-    """Every attendee except me, resources (rooms) and people who declined."""
+    """Every attendee except me, resources (rooms) and people who declined.
+
+    Attendees whose address is not exactly one valid mailbox are left out: the
+    invitation may come from a stranger, and such an "address" (empty, two
+    addresses, an encoded word) can never be a draft's recipient.
+    """
     seen: set[str] = set()
     people: list[Person] = []
     for a in event.attendees:
         email = a.email.strip().lower()
-        if not email or email in seen or _is_me(a, cfg) or a.resource or a.response == "declined":
+        if (not _usable(email) or email in seen or _is_me(a, cfg) or a.resource
+                or a.response == "declined"):
             continue
         seen.add(email)
         people.append(_person(a))
     return tuple(people)
+
+
+def _usable(email: str) -> bool:
+    try:
+        check_address(email)
+    except ValueError:
+        return False
+    return True
 
 
 def _company_from_domain(people: list[Person], cfg: Config) -> str:

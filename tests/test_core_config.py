@@ -134,8 +134,9 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, isolat
     assert cfg.plan.step("thank-you").template == tmp_path / "tpl" / "ty.j2"
 
 
-def test_url_source_is_kept(tmp_path: Path) -> None:
-    url = "https://calendar.example.com/secret/basic.ics"
+@pytest.mark.parametrize("url", ["https://calendar.example.com/secret/basic.ics",
+                                 "webcal://calendar.example.com/secret/basic.ics"])
+def test_url_source_is_kept(tmp_path: Path, url: str) -> None:
     assert load(write(tmp_path, GOOD + f'[ics]\nsource = "{url}"\n')).ics.source == url
 
 

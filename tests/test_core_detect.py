@@ -157,3 +157,23 @@ def test_explicit_outcome_and_decision_win_over_tags() -> None:
     iv = to_interview(event(description="#rejected decision: 2026-12-04"), CFG,
                       outcome=Outcome.OFFER, decision=date(2026, 12, 10))
     assert iv.outcome is Outcome.OFFER and iv.decision == date(2026, 12, 10)
+
+
+def test_attendees_with_unusable_addresses_never_become_recipients() -> None:
+    """A stranger's invitation can carry any "address"; one that is not exactly one
+    valid mailbox is left out instead of failing every pass when its draft is built."""
+    from followupd.config_types import Config, MeConfig
+    from followupd.detect import to_interview
+    from followupd.model import Attendee, CalendarEvent
+    from datetime import datetime, timezone
+
+    start = datetime(2026, 11, 24, 14, tzinfo=timezone.utc)
+    hostile = ("a@b", "sam@example.com, eve@evil.example", "=?UTF-8?Q?=0A?=x@example.com", "", "no-at-sign")
+    event = CalendarEvent(
+        id="e1", calendar_id="primary", title="Interview at Acme", start=start, end=start,
+        attendees=tuple(Attendee(email=e, name="X") for e in hostile)
+        + (Attendee(email="ok@acme.example", name="Ok Person"),),
+        organizer=Attendee(email="a@b", organizer=True))
+    iv = to_interview(event, Config(me=MeConfig(name="Me", email="me@example.com")))
+    assert [p.email for p in iv.interviewers] == ["ok@acme.example"]
+    assert iv.organizer is None
