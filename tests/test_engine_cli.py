@@ -1,0 +1,57 @@
+"""``run --once`` through the CLI: one line per action, "nothing to do", and exit 4 on a safety stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from engine_helpers import World, interview
+from followupd import engine
+from followupd.cli import main
+from followupd.state import default_path
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> World:
+    w = World(db=default_path())
+    monkeypatch.setattr(engine, "open_engine", lambda cfg, clock=None: w.engine)
+    return w
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[me]\nname = "Jordan Rivera"\nemail = "me@example.com"\n', encoding="utf-8")
+    return path
+
+
+def test_run_once_prints_actions_then_nothing_to_do(world: World, config: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    world.cal.put_event(interview())
+    assert main(["--config", str(config), "run", "--once", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 6 and all(line.startswith("would create reminder") for line in out)
+    world.crash()
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("created reminder 'Follow-up starts in the room") and " at 2026-11-24 08:30" in out[0]
+    world.crash()
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert capsys.readouterr().out == "nothing to do\n"
+
+
+def test_safety_stop_exits_4_and_changes_nothing(world: World, config: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(4):
+        world.cal.put_event(interview(f"iv{i}", start=world.clock.now + timedelta(days=1, hours=2 * i)))
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    world.crash()
+    for i in range(4):
+        world.cal.put_event(interview(f"iv{i}", title="Lunch", start=world.clock.now + timedelta(days=1, hours=2 * i)))
+    capsys.readouterr()
+    assert main(["--config", str(config), "run", "--once"]) == 4
+    err = capsys.readouterr().err
+    assert "safety stop" in err and "withdraw 24" in err and "Traceback" not in err
+    assert len(world.reminders()) == 24
