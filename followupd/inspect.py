@@ -16,7 +16,8 @@ from . import backends as backends_pkg
 from .config_types import STEP_IDS, Config
 from .detect import classify, to_interview
 from .errors import ConfigError
-from .message import sanitize_header
+from .ids import draft_key
+from .message import build_message, sanitize_header
 from .model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
 from .plan import SKIP_PAST, plan
 from .protocols import Backends
@@ -202,14 +203,15 @@ def schedule_lines(interview: Interview, follow_ups: list[FollowUp], cfg: Config
 
 
 def draft_lines(f: FollowUp, cfg: Config, tz: ZoneInfo) -> list[str]:
+    """The draft as it will be written: headers from the very message
+    ``message.build_message`` builds, so what preview shows is what the
+    recipient line, quoting included, will really be."""
     assert isinstance(f.content, DraftContent)
     d = f.content
-    to = sanitize_header(d.to.name, 100)
-    return [
-        f"--- draft ({f.step}), written {f.write_from.astimezone(tz):%a %Y-%m-%d %H:%M} ---",
-        f"From: {sanitize_header(cfg.me.name, 100)} <{cfg.me.email}>",
-        f"To: {to + ' ' if to else ''}<{d.to.email}>",
-        f"Subject: {sanitize_header(d.subject, 200)}",
-        "",
-        d.body.rstrip("\n"),
-    ]
+    head = f"--- draft ({f.step}), written {f.write_from.astimezone(tz):%a %Y-%m-%d %H:%M} ---"
+    try:
+        msg = build_message(d, me=cfg.me, key=draft_key(f.interview_id, f.step, f.recipient))
+    except ValueError as exc:
+        return [head, f"(not written: {exc})"]
+    return [head, f"From: {msg['From']}", f"To: {msg['To']}", f"Subject: {msg['Subject']}", "",
+            d.body.rstrip("\n")]
