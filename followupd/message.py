@@ -73,18 +73,23 @@ def sanitize_header(text: str, limit: int | None = None) -> str:
     whitespace; defangs RFC 2047 encoded-word openers; and caps the result at
     ``limit`` characters (ending in "…" when cut).  Idempotent.
     """
-    text = _ANSI.sub("", text)
-    out: list[str] = []
-    for ch in text:
-        if ch in _BREAKS or ch == "\t":
-            out.append(" ")
-        elif ch in _BIDI:
-            continue
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
-            continue  # NUL, other controls, lone surrogates
-        else:
-            out.append(ch)
-    clean = " ".join("".join(out).split())
+    if not text.isprintable():
+        # Everything removed or replaced below (escapes, breaks, tabs, bidi, controls) is
+        # non-printable, so the character loop runs only when there is something to strip:
+        # plan renders this for every name and title of every active interview, every pass.
+        text = _ANSI.sub("", text)
+        out: list[str] = []
+        for ch in text:
+            if ch in _BREAKS or ch == "\t":
+                out.append(" ")
+            elif ch in _BIDI:
+                continue
+            elif unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+                continue  # NUL, other controls, lone surrogates
+            else:
+                out.append(ch)
+        text = "".join(out)
+    clean = " ".join(text.split())
     # "=?" starts an encoded word that vulnerable parsers decode (CVE-2024-6923).
     clean = clean.replace("=?", "= ?")
     if limit is not None and len(clean) > limit:
