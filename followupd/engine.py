@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("followupd.engine")
 
 MAX_WITHDRAWALS = 20
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # "seen before anything was past": plan drops nothing
 _GONE_BY_RULE = {"cancelled": "interview cancelled", "declined": "interview declined"}
 
 
@@ -83,11 +82,16 @@ class Engine:
         self.state.close()
 
     # -- the pass ------------------------------------------------------------
+    def _sink_is_source(self) -> bool:
+        """True when reminders go to the calendar backend that is also synced (Google, memory),
+        so a sync reports followupd's own events and the person's edits to them."""
+        return (self.backends.events is self.backends.source)  # type: ignore[comparison-overlap]
+
     def calendars(self) -> tuple[list[str], set[str]]:
         """The calendars to sync, and those synced only to observe followupd's own reminders."""
         cals = list(dict.fromkeys(self.backends.watch))
         observe_only: set[str] = set()
-        if self.backends.events is self.backends.source and self.backends.write_to not in cals:
+        if self._sink_is_source() and self.backends.write_to not in cals:
             cals.append(self.backends.write_to)
             observe_only.add(self.backends.write_to)
         return cals, observe_only
@@ -107,7 +111,7 @@ class Engine:
         work = {i: r for i, r in p.records.items() if not r.settled}
         desired, skipped = self._plan(p, work, now, dry_run)
         ledger = self.state.ledger_for(work)
-        if self.backends.events is self.backends.source and self.backends.write_to in p.full_listings:
+        if self._sink_is_source() and self.backends.write_to in p.full_listings:
             _absent_means_deleted(p, ledger, time_min)
         live = {i for i, r in work.items() if r.live}
         reasons = {i: r.gone_reason for i, r in work.items() if not r.live}
@@ -124,9 +128,9 @@ class Engine:
             report.actions = [describe(a, titles, dry_run=True) for a in actions]
         else:
             self.state.put_interviews(list(p.changed.values()))
-            result = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
-            report.actions = result.lines
-            if not result.stopped:
+            applied = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
+            report.actions = applied.lines
+            if not applied.stopped:
                 self._settle(work, desired, now)
                 self.state.set_sync_tokens(p.tokens)
         report.summary = _summary(len(cals) - len(observe_only), report)
@@ -208,13 +212,10 @@ class Engine:
                 p.put(rec)
                 iv = replace(iv, outcome_at=now)
             tz = self._timezone(rec.calendar_id, dry_run)
-            wanted = plan.plan(iv, self.cfg, tz, now)
+            wanted, past = plan.plan_with_skipped(iv, self.cfg, tz, now)
             desired.extend(wanted)
             if rec.id in p.first_sight:
-                # what plan drops as already past when first seen, recorded so it never comes later
-                keys = {f.key for f in wanted}
-                everything = plan.plan(replace(iv, first_seen=_EPOCH), self.cfg, tz, now)
-                skipped.extend(f for f in everything if f.key not in keys)
+                skipped.extend(past)  # dropped as already past when first seen: recorded, so it never comes later
         return desired, skipped
 
     def _settle(self, work: Mapping[str, InterviewRecord], desired: list[FollowUp], now: datetime) -> None:

@@ -121,9 +121,9 @@ def reconcile(
     """
     reasons = gone_reasons or {}
     wanted: dict[str, FollowUp] = {}
-    for f in desired:
-        if f.interview_id in live_interviews:
-            wanted.setdefault(f.key, f)
+    for d in desired:
+        if d.interview_id in live_interviews:
+            wanted.setdefault(d.key, d)
     actions: list[Action] = []
 
     for key, entry in ledger.items():
@@ -150,14 +150,14 @@ def reconcile(
         elif f.content_hash != entry.content_hash:
             actions.append(Update(f, entry))
 
-    for key, f in wanted.items():
-        if key not in ledger and f.write_from <= now:
-            actions.append(Create(f))
+    for key, due in wanted.items():
+        if key not in ledger and due.write_from <= now:
+            actions.append(Create(due))
     seen = set(wanted)
-    for f in skipped:
-        if f.interview_id in live_interviews and f.key not in ledger and f.key not in seen:
-            seen.add(f.key)
-            actions.append(Skip(f, PAST_WHEN_SEEN))
+    for past in skipped:
+        if past.interview_id in live_interviews and past.key not in ledger and past.key not in seen:
+            seen.add(past.key)
+            actions.append(Skip(past, PAST_WHEN_SEEN))
 
     actions.sort(key=_sort_key)
     return actions
