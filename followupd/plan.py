@@ -125,6 +125,13 @@ def _contact(interview: Interview) -> Person | None:
 
 def plan(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> list[FollowUp]:
     """Every follow-up ``interview`` should have, as of ``now`` (SPEC §2)."""
+    return plan_with_skipped(interview, cfg, tz, now)[0]
+
+
+def plan_with_skipped(interview: Interview, cfg: Config, tz: ZoneInfo,
+                      now: datetime) -> tuple[list[FollowUp], list[FollowUp]]:
+    """``plan``, and the reminders it leaves out as already past when the interview was
+    first seen (the engine records those, so they never come later), from one rendering."""
     enabled = {s for s, sc in cfg.plan.steps.items() if sc.enabled}
     first_seen = interview.first_seen or now
     outcome_at = interview.outcome_at or now
@@ -161,4 +168,6 @@ def plan(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> list
         out.append(_draft(interview, "gracious-close", outcome_at, contact, cfg, tz))
 
     # A reminder already more than an hour past when the interview was first seen is noise.
-    return [f for f in out if f.kind is Kind.DRAFT or f.at >= first_seen - SKIP_PAST]
+    cutoff = first_seen - SKIP_PAST
+    kept = [f for f in out if f.kind is Kind.DRAFT or f.at >= cutoff]
+    return kept, [f for f in out if f.kind is Kind.REMINDER and f.at < cutoff]
