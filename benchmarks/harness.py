@@ -30,6 +30,7 @@ from emulator import Emulator  # noqa: E402
 
 SCOPES = ["https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/gmail.compose"]
 ACCOUNT = "me@example.com"
+PYCACHE = Path(tempfile.gettempdir()) / "followupd-bench-pycache"
 TIME_ZONE = "America/New_York"
 _OTHER_TITLES = ("Standup", "1:1 with Sam", "Dentist", "Gym", "Lunch with Alex", "Team sync",
                  "Planning", "Focus time", "Book club", "Groceries", "Call mom", "Yoga")
@@ -140,8 +141,12 @@ class Sandbox:
         self.dir = Path(tempfile.mkdtemp(prefix="followupd-bench-"))
         self.home = self.dir / "home"
         self.env = dict(os.environ)
-        for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "FOLLOWUPD_CONFIG"):
+        for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "FOLLOWUPD_CONFIG",
+                    "PYTHONDONTWRITEBYTECODE"):
             self.env.pop(key, None)
+        # An installed followupd has byte code; a checkout run with PYTHONDONTWRITEBYTECODE would
+        # compile every module on every start.  Keep the byte code out of the checkout.
+        self.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
         self.env.update(
             HOME=str(self.home), XDG_CONFIG_HOME=str(self.home / ".config"),
             XDG_STATE_HOME=str(self.home / ".local" / "state"), XDG_DATA_HOME=str(self.home / ".local" / "share"),
