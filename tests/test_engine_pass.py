@@ -214,3 +214,34 @@ def test_reminder_deleted_before_a_full_resync_is_noticed(world: World) -> None:
     world.run()
     assert world.statuses()[next(k for k, e in world.ledger().items() if e.backend_id == victim.id)] \
         == Status.DELETED
+
+
+def test_pass_reads_only_active_interviews_not_history(world: World) -> None:
+    """Per-pass cost follows the active interviews: 2,000 settled ones are never loaded."""
+    from followupd.state import InterviewRecord
+    from reconcile_helpers import entry, reminder
+
+    st = world.engine.state
+    old = [InterviewRecord(event=interview(f"old{i}", start=world.clock.now - 400 * DAY), first_seen=world.clock.now,
+                           settled=True) for i in range(2000)]
+    st.put_interviews(old)
+    with st.transaction() as db:
+        for r in old[:500]:
+            e = entry(reminder(r.id))
+            db.execute("INSERT INTO ledger(key, interview_id, step, kind, status, at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", (e.key, e.interview_id, e.step, e.kind.value,
+                                                        e.status.value, e.at.isoformat(), e.at.isoformat()))
+    world.cal.put_event(interview())
+    loaded: list[int] = []
+    real = st.ledger_for
+
+    def spy(ids):  # type: ignore[no-untyped-def]
+        rows = real(ids)
+        loaded.append(len(rows))
+        return rows
+
+    st.ledger_for = spy  # type: ignore[method-assign]
+    world.run()
+    world.run()
+    assert len(st.active_interviews()) == 1
+    assert max(loaded) <= 6, loaded  # only the live interview's rows, never the 500 of history

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -123,7 +124,8 @@ class Reconciliation(RuleBasedStateMachine):
         if not ds:
             return
         d = ds[n % len(ds)]
-        entry = next((e for e in self.w.ledger().values() if e.kind == Kind.DRAFT and _draft_header(e) == d.key), None)
+        entry = next((e for e in self.w.ledger().values()
+                      if e.kind == Kind.DRAFT and _draft_header(e) == d.key), None)
         if how != "edit" and (entry is None or entry.status == Status.PLANNED):
             # The known limit of find-based resolution (SPEC §4.4): a draft whose create was
             # interrupted is unknown to followupd; if the person removes it before the next
@@ -216,7 +218,6 @@ class Reconciliation(RuleBasedStateMachine):
                                      decision=rec.decision, first_seen=rec.first_seen)
             tz = st_.timezone(rec.calendar_id)
             assert tz is not None
-            from zoneinfo import ZoneInfo
             for f in plan.plan(iv, w.cfg, ZoneInfo(tz), w.clock.now):
                 if f.write_from <= w.clock.now:
                     assert f.key in rows, f"due follow-up {f.key} missing"
