@@ -13,6 +13,7 @@ an interrupted pass is simply redone from the same token.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -278,14 +279,33 @@ def open_engine(cfg: Config, *, clock: Callable[[], datetime] | None = None) -> 
 
 
 def run_once(ctx: Context, dry_run: bool) -> int:
-    """``run --once``: one pass, one line per action on stdout (or "nothing to do")."""
+    """``run --once``: one pass, one line per action on stdout (or "nothing to do").
+
+    The lines are printed as each action is applied (the apply logger is routed
+    to stdout, without timestamps), so when a pass fails half-way what it did
+    write is still on the screen; they are not repeated on stderr.  In dry-run
+    nothing is applied and the planned actions are printed at the end.
+    ``--quiet`` prints nothing but warnings and errors.
+    """
+    actions_log = logging.getLogger("followupd.apply")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(lambda record: record.levelno == logging.INFO)
+    if not ctx.quiet:
+        actions_log.addHandler(handler)
+        actions_log.propagate = ctx.verbose  # stderr gets them too only with --verbose
     engine = open_engine(ctx.config())
     try:
         report = engine.run_pass(dry_run=dry_run)
     finally:
         engine.close()
-    for line in report.actions:
-        print(line)
+        actions_log.removeHandler(handler)
+        actions_log.propagate = True
+    if ctx.quiet:
+        return 0
+    if dry_run:
+        for line in report.actions:
+            print(line)
     if not report.actions:
         print("nothing to do")
     return 0

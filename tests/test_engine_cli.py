@@ -55,3 +55,24 @@ def test_safety_stop_exits_4_and_changes_nothing(world: World, config: Path,
     err = capsys.readouterr().err
     assert "safety stop" in err and "withdraw 24" in err and "Traceback" not in err
     assert len(world.reminders()) == 24
+
+
+def test_run_once_prints_each_action_once_on_stdout_and_nothing_on_stderr(tmp_path, capfd) -> None:
+    """`run --once` on the Quick start sample: the lines go to stdout as they are
+    written, and are not repeated on stderr as log lines."""
+    import shutil
+    from pathlib import Path
+
+    from followupd.cli import main
+
+    config = Path(__file__).resolve().parent.parent / "config"
+    work = tmp_path / "config"
+    shutil.copytree(config, work, ignore=shutil.ignore_patterns("*.py"))
+    assert main(["--config", str(work / "followupd.local.toml"), "run", "--once"]) == 0
+    out, err = capfd.readouterr()
+    lines = out.splitlines()
+    assert any(line.startswith("wrote draft ") for line in lines)
+    assert any(line.startswith("created reminder ") for line in lines)
+    assert err == ""
+    assert main(["--config", str(work / "followupd.local.toml"), "run", "--once"]) == 0
+    assert capfd.readouterr().out.strip() == "nothing to do"
