@@ -18,7 +18,7 @@ import logging
 import os
 import select
 import signal
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -38,6 +38,7 @@ log = logging.getLogger("followupd.daemon")
 AUTH_RETRY_ENV = "FOLLOWUPD_AUTH_RETRY_SECONDS"  # test knob; hourly by default (SPEC §5)
 DEFAULT_AUTH_RETRY = 3600.0
 SLICE = 1.0  # longest nap of the main loop, in seconds
+MIN_DELAY = 1.0  # the shortest wait before a pass brought forward to a follow-up's moment
 AUTH_STATUS = "authorization needed: run followupd auth login"
 
 
@@ -49,6 +50,9 @@ class PassReportLike(Protocol):
 
     @property
     def summary(self) -> str: ...
+
+    @property
+    def next_due(self) -> tuple[datetime, str] | None: ...
 
 
 class EngineLike(Protocol):
@@ -283,7 +287,15 @@ class Daemon:
         summary = report.summary or "running"
         self._set_status(f"dry run · {summary}" if self.dry_run else summary)
         log.debug("pass done: %d action(s); %s", len(report.actions), summary)
-        return float(self.interval)
+        return self._delay_after(report)
+
+    def _delay_after(self, report: PassReportLike) -> float:
+        """The interval, or less when a follow-up falls due sooner: the thank-you drafts of an
+        interview ending mid-interval are then ready at its end, not up to an interval later."""
+        if report.next_due is None:
+            return float(self.interval)
+        wait = (report.next_due[0] - datetime.now(timezone.utc)).total_seconds()
+        return min(float(self.interval), max(wait, MIN_DELAY))
 
     def _auth_failed(self, exc: AuthError) -> float:
         # The engine holds the refused credentials: build a new one next time, so a
