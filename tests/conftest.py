@@ -7,8 +7,10 @@ Area-specific fixtures live beside their tests (``tests/*_helpers.py``) or in
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import Iterator
 
 import keyring
 import pytest
@@ -49,6 +51,17 @@ def memory_keyring(request: pytest.FixtureRequest) -> MemoryKeyring | None:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def restore_followupd_logger() -> Iterator[None]:
+    """``cli.main`` configures the ``followupd`` logger (its own handler,
+    ``propagate=False``); undo that after each test so ``caplog``, which listens
+    on the root logger, sees records whatever ran before."""
+    logger = logging.getLogger("followupd")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
