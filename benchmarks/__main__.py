@@ -1,0 +1,43 @@
+"""``python -m benchmarks``: every benchmark, one table (about three minutes).
+
+    python -m benchmarks [--only idle first_sync memory scaling latency]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from typing import Callable
+
+from . import first_sync, idle, latency, memory, scaling
+from .harness import Row, print_table
+
+BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
+    "idle": idle.run,
+    "first_sync": first_sync.run,
+    "memory": memory.run,
+    "scaling": scaling.run,
+    "latency": latency.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="followupd's benchmarks (SPEC §6)")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
+                        help=f"run only these ({', '.join(BENCHMARKS)})")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name, run in BENCHMARKS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        rows.extend(run())
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+          f"{platform.processor() or 'unknown CPU'}\n")
+    print_table(rows)
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
