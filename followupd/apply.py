@@ -180,9 +180,8 @@ class Applier:
         self.state.put_entry(planned, intent=f)  # the intent, committed before the call
         try:
             w = self._create(f)
-        except UserDeleted:
-            self._record(planned, Status.DELETED)
-            return self._left_alone(planned)[1]
+        except (UserEdited, UserDeleted) as exc:
+            return self._conflict(planned, exc, *self._left_alone(planned))
         self._record(planned, Status.WRITTEN, w, f.content_hash)
         return line
 
@@ -191,14 +190,15 @@ class Applier:
         intended = self.state.intent(e.key) or f
         try:
             if f.kind == Kind.REMINDER:
-                # the deterministic id makes create adopt whatever the interrupted call wrote
+                # the deterministic id makes create adopt what the interrupted call wrote,
+                # if it still says what was written (else UserEdited)
                 w = self._create(intended)
                 self._record(e, Status.WRITTEN, w, intended.content_hash)
                 return line
             found = self.b.drafts.find(intended)
-        except UserDeleted:
-            self._record(e, Status.DELETED)
-            return self._left_alone(e)[1]
+        except (UserEdited, UserDeleted) as exc:
+            # the interrupted write landed, then the person changed or removed it: theirs now
+            return self._conflict(e, exc, *self._left_alone(e))
         if found is not None:
             self._record(e, Status.WRITTEN, found, intended.content_hash)
             return f"{line}: found it, adopted"

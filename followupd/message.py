@@ -149,6 +149,33 @@ def message_bytes(msg: EmailMessage, *, linesep: str = "\r\n") -> bytes:
     return msg.as_bytes(policy=WIRE_POLICY.clone(linesep=linesep))
 
 
+def same_draft(raw: bytes, draft: DraftContent, *, me: MeConfig) -> bool:
+    """Does a stored message still say what followupd writes for ``draft``?
+
+    Compares the recipient, the subject and the text, as ``build_message``
+    would produce them (Date and Message-ID aside).  Used when a draft found
+    by its key after an interrupted write is about to be adopted: one the
+    person changed meanwhile is theirs, not followupd's.
+    """
+    found = message_from_bytes(raw, policy=policy.default)
+    key = str(found.get(DRAFT_KEY_HEADER, "")).strip()
+    try:
+        expected = build_message(draft, me=me, key=key or "0")
+        to = found["To"].addresses if found["To"] is not None else ()
+        text = found.get_content() if isinstance(found, EmailMessage) else None
+    except (ValueError, KeyError, LookupError, AttributeError):
+        return False
+    if len(to) != 1 or to[0].addr_spec.lower() != expected["To"].addresses[0].addr_spec.lower():
+        return False
+    if str(found.get("Subject", "")) != str(expected["Subject"]):
+        return False
+    return _text(text) == _text(expected.get_content())
+
+
+def _text(body: object) -> str:
+    return str(body).replace("\r\n", "\n").rstrip()
+
+
 def _address(name: str, addr_spec: str) -> Address:
     local, _, domain = addr_spec.rpartition("@")
     return Address(display_name=sanitize_header(name, NAME_LIMIT), username=local, domain=domain)

@@ -60,8 +60,10 @@ class EventSink(Protocol):
 
     def create(self, f: FollowUp) -> Written:
         """Write the reminder.  Idempotent: an existing item with the same
-        deterministic id is adopted.  Raises UserDeleted when that existing
-        item was deleted by the person (Google: status cancelled)."""
+        deterministic id is adopted when it still says what ``f`` says.
+        Raises UserDeleted when that existing item was deleted by the person
+        (Google: status cancelled), and UserEdited when the person changed it
+        (a write whose answer was lost, then edited before the retry)."""
         ...
 
     def update(self, f: FollowUp, entry: LedgerEntry) -> Written:
@@ -89,7 +91,11 @@ class DraftSink(Protocol):
         ...
 
     def find(self, f: FollowUp) -> Written | None:
-        """Find a draft carrying this follow-up's ``X-Followupd-Key``, if any."""
+        """Find a draft carrying this follow-up's ``X-Followupd-Key``, if any.
+
+        Raises UserEdited when the draft found no longer says what ``f`` says
+        (``message.same_draft``): the person changed it after an interrupted
+        write, so it is theirs and must not be adopted as followupd's."""
         ...
 
     def update(self, f: FollowUp, entry: LedgerEntry) -> Written:

@@ -78,6 +78,17 @@ def test_event_create_after_user_delete_raises(events: EventSinkCase) -> None:
         events.sink.create(f)
 
 
+def test_event_create_never_adopts_what_the_person_edited(events: EventSinkCase) -> None:
+    """SPEC §4.3 across an interrupted write: the insert landed but its answer was
+    lost, the person edited the reminder, and the retried create must not adopt
+    the person's version as followupd's own (a later move would overwrite it)."""
+    f = reminder()
+    w = events.sink.create(f)
+    events.user_edit(w.backend_id)
+    with pytest.raises(UserEdited):
+        events.sink.create(f)
+
+
 def test_event_update_and_delete_are_conditional(events: EventSinkCase) -> None:
     f = reminder()
     e = _written(entry(f), events.sink.create(f))
@@ -109,6 +120,16 @@ def test_draft_find_after_create(drafts: DraftSinkCase) -> None:
     assert drafts.sink.find(f) == w
     assert drafts.sink.find(draft(to="other@example.com")) is None
     assert drafts.sink.check(_written(entry(f), w)) == w
+
+
+def test_draft_find_never_adopts_what_the_person_edited(drafts: DraftSinkCase) -> None:
+    """The draft twin: an interrupted create, then the person's edit; resolving the
+    intent by ``find`` must report the edit instead of adopting it."""
+    f = draft()
+    w = drafts.sink.create(f)
+    drafts.user_edit(w.backend_id)
+    with pytest.raises(UserEdited):
+        drafts.sink.find(f)
 
 
 def test_draft_update_delete_conditional(drafts: DraftSinkCase) -> None:

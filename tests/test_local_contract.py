@@ -23,9 +23,11 @@ from test_contract_sinks import (  # noqa: F401 (collected here with the local f
     DraftSinkCase,
     EventSinkCase,
     test_draft_find_after_create,
+    test_draft_find_never_adopts_what_the_person_edited,
     test_draft_update_delete_conditional,
     test_draft_user_delete,
     test_event_create_is_idempotent,
+    test_event_create_never_adopts_what_the_person_edited,
     test_event_delete_then_gone,
     test_event_update_and_delete_are_conditional,
 )

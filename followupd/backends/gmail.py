@@ -17,7 +17,7 @@ from typing import Any
 from .. import ids
 from ..config_types import Config
 from ..errors import UserDeleted, UserEdited
-from ..message import build_message, message_bytes
+from ..message import build_message, message_bytes, same_draft
 from ..model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
 from ..protocols import Written
 from .google_common import DEFAULT_TIMEOUT, build_service
@@ -69,10 +69,23 @@ class GmailDrafts:
             for item in listing.get("drafts", ()):
                 found = self._header(item["id"], DRAFT_KEY_HEADER)
                 if found is not None and found[0] == key:
+                    self._check_unchanged(str(item["id"]), f)
                     return Written(str(item["id"]), found[1])
             page_token = listing.get("nextPageToken")
             if not page_token:
                 return None
+
+    def _check_unchanged(self, draft_id: str, f: FollowUp) -> None:
+        """Raise UserEdited if the draft no longer says what ``f`` says (read in full)."""
+        assert isinstance(f.content, DraftContent), "a draft sink only takes drafts"
+        try:
+            draft = self._retry.call(self._drafts.get(userId=_ME, id=draft_id, format="raw").execute,
+                                     what="reading a draft written before", passthrough=(404,))
+        except HttpStatus:
+            raise UserDeleted(f"draft {draft_id} is gone (sent or deleted)") from None
+        raw = base64.urlsafe_b64decode(str(draft.get("message", {}).get("raw", "")) + "==")
+        if not same_draft(raw, f.content, me=self._cfg.me):
+            raise UserEdited(f"draft {draft_id} was changed by the person after an interrupted write")
 
     def _header(self, draft_id: str, name: str) -> tuple[str, str] | None:
         """``(header value, message id)`` of one draft; None if it vanished meanwhile."""

@@ -130,6 +130,8 @@ class GoogleCalendar:
                                     what=f"reading reminder {event_id}")
         if existing.get("status") == "cancelled":
             raise UserDeleted(f"reminder {event_id} was deleted by the person")
+        if not _same_content(existing, body):  # our lost insert, then the person's edit
+            raise UserEdited(f"reminder {event_id} was changed by the person after an interrupted write")
         return Written(event_id, str(existing["etag"]))
 
     def update(self, f: FollowUp, entry: LedgerEntry) -> Written:

@@ -92,6 +92,10 @@ class IcsOutput:
         uid = self.uid_for(f)
         existing = self._events.get(uid)
         if existing is not None:
+            mine = self._build(uid, f)
+            if any(existing.get(p) != mine.get(p) for p in ("SUMMARY", "DESCRIPTION")) or any(
+                    existing.decoded(p) != mine.decoded(p) for p in ("DTSTART", "DTEND")):
+                raise UserEdited(f"reminder {uid} in {self.path} was changed after an interrupted write")
             return Written(uid, event_version(existing))
         event = self._build(uid, f)
         self._events[uid] = event

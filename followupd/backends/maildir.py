@@ -26,7 +26,7 @@ from pathlib import Path
 from .. import ids
 from ..config_types import Config, MeConfig
 from ..errors import ConfigError, UserDeleted, UserEdited
-from ..message import build_message, message_bytes
+from ..message import build_message, message_bytes, same_draft
 from ..model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
 from ..protocols import Written
 from ._files import atomic_write, fsync_dir
@@ -83,6 +83,9 @@ class MaildirDrafts:
         for key, path in sorted(self._index.items()):
             try:
                 if _key_header(path) == wanted:
+                    assert isinstance(f.content, DraftContent), "a draft sink only takes drafts"
+                    if not same_draft(path.read_bytes(), f.content, me=self._me):
+                        raise UserEdited(f"draft {path.name} was changed after an interrupted write")
                     return Written(key, self._hash(path))
             except FileNotFoundError:
                 continue

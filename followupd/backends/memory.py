@@ -169,7 +169,11 @@ class MemoryCalendar(_Faulty):
             if existing is not None:  # a retried insert: 409, adopt what is there
                 if existing.deleted:
                     raise UserDeleted(f"reminder {eid} was deleted")
-                return Written(eid, existing.event.etag)
+                mine, there = self._reminder(f, eid), existing.event
+                if (there.title, there.description, there.start, there.end) != (
+                        mine.title, mine.description, mine.start, mine.end):
+                    raise UserEdited(f"reminder {eid} was changed after an interrupted write")
+                return Written(eid, there.etag)
             ev = self._store(self.write_to, self._reminder(f, eid))
             return Written(eid, ev.etag)
         return self._call("create", body)
@@ -262,7 +266,13 @@ class MemoryDrafts(_Faulty):
     def find(self, f: FollowUp) -> Written | None:
         def body() -> Written | None:
             found = sorted(self.with_key(f), key=lambda d: d.id)
-            return Written(found[0].id, found[0].version) if found else None
+            if not found:
+                return None
+            c = f.content
+            assert isinstance(c, DraftContent), "a draft sink only takes drafts"
+            if (found[0].to, found[0].subject, found[0].body) != (c.to.email, c.subject, c.body):
+                raise UserEdited(f"draft {found[0].id} was changed after an interrupted write")
+            return Written(found[0].id, found[0].version)
         return self._call("find", body)
 
     def _current(self, entry: LedgerEntry) -> Draft:
