@@ -163,7 +163,7 @@ class KeyringCredentials(Credentials):
     def refresh(self, request: google.auth.transport.Request) -> None:
         before = self.refresh_token
         try:
-            super().refresh(request)
+            super().refresh(request)  # type: ignore[no-untyped-call]  # google-auth is unannotated
         except google.auth.exceptions.RefreshError as exc:
             raise refresh_error(exc) from None
         except (google.auth.exceptions.TransportError, OSError) as exc:
@@ -225,7 +225,7 @@ def load_credentials(cfg: Config) -> Credentials:
     # defence against crafted credential files.  SPEC §5 asks for the stored one (the
     # test emulator, proxies); the keyring copy is trusted, and validation admits
     # only https, or http to a loopback address.
-    base = KeyringCredentials.from_authorized_user_info(info, list(SCOPES))
+    base = KeyringCredentials.from_authorized_user_info(info, list(SCOPES))  # type: ignore[no-untyped-call]
     base._on_rotate = lambda c: _store_rotated(cfg, info, c)
     creds = base.with_token_uri(info["token_uri"])
     assert isinstance(creds, KeyringCredentials)

@@ -57,7 +57,7 @@ def effective_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
             return children[0]
         from keyring.backends.fail import Keyring as FailKeyring
 
-        return cast(KeyringBackend, FailKeyring())  # type: ignore[no-untyped-call]
+        return cast(KeyringBackend, FailKeyring())
     return backend
 
 

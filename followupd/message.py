@@ -161,11 +161,12 @@ def same_draft(raw: bytes, draft: DraftContent, *, me: MeConfig) -> bool:
     key = str(found.get(DRAFT_KEY_HEADER, "")).strip()
     try:
         expected = build_message(draft, me=me, key=key or "0")
-        to = found["To"].addresses if found["To"] is not None else ()
+        to: tuple[Address, ...] = tuple(found["To"].addresses) if found["To"] is not None else ()
         text = found.get_content() if isinstance(found, EmailMessage) else None
+        wanted = str(expected["To"].addresses[0].addr_spec).lower()
     except (ValueError, KeyError, LookupError, AttributeError):
         return False
-    if len(to) != 1 or to[0].addr_spec.lower() != expected["To"].addresses[0].addr_spec.lower():
+    if len(to) != 1 or str(to[0].addr_spec).lower() != wanted:
         return False
     if str(found.get("Subject", "")) != str(expected["Subject"]):
         return False

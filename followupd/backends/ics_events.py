@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Iterable
 
 import icalendar
-import recurring_ical_events  # type: ignore[import-untyped]
+import recurring_ical_events
 
 from ..model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
 from ..tzname import iana_name

@@ -11,10 +11,10 @@ from keyring.errors import PasswordDeleteError
 class MemoryKeyring(KeyringBackend):
     """Keeps secrets in a dict for the life of the process."""
 
-    priority = 1  # type: ignore[assignment]  # never chosen automatically over a real backend
+    priority = 1  # never chosen automatically over a real backend
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
