@@ -121,3 +121,16 @@ def test_company_unknown_reads_naturally() -> None:
                         CFG)
     d = render_draft("thank-you", bare, bare.interviewers[0], CFG, NY)
     assert "learning more about the role, and" in d.body and " at ." not in d.body
+
+
+def test_default_drafts_have_no_doubled_blank_lines_or_presumptions() -> None:
+    """Read like a note a person writes: no stray empty paragraphs, and the
+    reference heads-up makes no claim about how the interview went."""
+    from datetime import date
+
+    riley = Person("riley@acme.com", "Riley Recruiter")
+    for step in ("thank-you", "references", "check-in", "gracious-close"):
+        for decision in (None, date(2026, 12, 4)):
+            d = render_draft(step, replace(iv(), decision=decision), riley, CFG, NY)
+            assert "\n\n\n" not in d.body, step
+    assert "went well" not in render_draft("references", iv(), riley, CFG, NY).body
