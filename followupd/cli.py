@@ -23,6 +23,7 @@ from .errors import (
     AuthError,
     ConfigError,
     FollowupdError,
+    KeyringUnusable,
 )
 
 log = logging.getLogger("followupd")
@@ -146,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return _resolve(COMMANDS[args.command])(args, ctx)
     except ConfigError as exc:
         return _fail(ctx, exc, f"followupd: configuration error: {exc}")
+    except KeyringUnusable as exc:  # exit 3 too, but the fix is the keyring, not a new login
+        return _fail(ctx, exc, f"followupd: the keyring cannot be used: {exc}")
     except AuthError as exc:
         msg = str(exc)
         if "followupd auth login" not in msg:

@@ -27,7 +27,7 @@ import schedule
 
 from .backoff import Backoff
 from .config_types import Config
-from .errors import AuthError, ConfigError, SafetyStop, TransientError
+from .errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
 from .notify import Notifier, one_line
 
 if TYPE_CHECKING:
@@ -301,6 +301,14 @@ class Daemon:
         # The engine holds the refused credentials: build a new one next time, so a
         # grant stored meanwhile (`auth login` / `auth import`) is picked up.
         self._drop_engine()
+        if isinstance(exc, KeyringUnusable):
+            # typically locked until the person logs in: retried like a transient failure
+            delay = self.backoff.next_delay()
+            self._note_problem(logging.ERROR, f"the keyring cannot be used, writing nothing: {exc} — "
+                               f"retrying in {_fmt_delay(delay)}")
+            self._set_status(f"keyring cannot be used (locked?): see followupd doctor; "
+                             f"retrying in {_fmt_delay(delay)}")
+            return delay
         self._note_problem(logging.ERROR, f"authorization needed, writing nothing: {exc} — retrying "
                            f"in {_fmt_delay(self.auth_retry)}, or at once on "
                            "`systemctl --user reload followupd`")

@@ -44,6 +44,15 @@ class AuthError(FollowupdError):
     exit_code = 3
 
 
+class KeyringUnusable(AuthError):
+    """Raised when the OS keyring cannot be used: refused as insecure (a
+    plaintext backend), locked, failing, or not answering in time.
+
+    Still exit code 3 (followupd cannot reach its credentials), but the fix is
+    the keyring, not a new login, so the message names that fix instead.
+    """
+
+
 class TransientError(FollowupdError):
     """Raised when a remote call failed in a way that may pass by itself.
 

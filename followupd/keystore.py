@@ -26,7 +26,7 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
-from .errors import AuthError
+from .errors import AuthError, KeyringUnusable
 
 log = logging.getLogger("followupd.keystore")
 
@@ -109,19 +109,19 @@ def call_with_deadline(func: Callable[[], T], what: str, timeout: float | None =
     worker.start()
     worker.join(limit)
     if worker.is_alive():
-        raise AuthError(
+        raise KeyringUnusable(
             f"the keyring did not answer within {limit:g} s while {what}: is it locked, "
             "or waiting for an unlock prompt nobody can see? Unlock your login keyring "
             "(for gnome-keyring on a server: `gnome-keyring-daemon --unlock`) and try again.")
     if failure:
         exc = failure[0]
         if isinstance(exc, KeyringLocked):
-            raise AuthError(f"the keyring is locked ({what}): unlock it and try again.") from exc
+            raise KeyringUnusable(f"the keyring is locked ({what}): unlock it and try again.") from exc
         if isinstance(exc, KeyringError):
-            raise AuthError(f"the keyring failed while {what}: {exc}. {_FIX}") from exc
+            raise KeyringUnusable(f"the keyring failed while {what}: {exc}. {_FIX}") from exc
         if isinstance(exc, Exception) and not isinstance(exc, AuthError):
             # secretstorage / jeepney / dbus errors: say which, without a traceback
-            raise AuthError(f"the keyring failed while {what}: {type(exc).__name__}: {exc}") from exc
+            raise KeyringUnusable(f"the keyring failed while {what}: {type(exc).__name__}: {exc}") from exc
         raise exc
     return result[0]
 
@@ -141,7 +141,7 @@ class SecretStore:
         self.timeout = timeout
         reason = insecure_reason(self.backend)
         if reason and not allow_insecure:
-            raise AuthError(f"refusing to keep credentials in an insecure keyring: {reason}. {_FIX}")
+            raise KeyringUnusable(f"refusing to keep credentials in an insecure keyring: {reason}. {_FIX}")
         if reason:
             log.warning("using an insecure keyring because allow_insecure_keyring = true: %s", reason)
 

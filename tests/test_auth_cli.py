@@ -305,3 +305,17 @@ def test_login_error_mapping() -> None:
     assert isinstance(err, AuthError) and "missing: gmail.compose" in str(err)
     assert isinstance(_login_error(type("WSGITimeoutError", (Exception,), {})()), AuthError)
     assert isinstance(_login_error(type("ConnectionError", (OSError,), {})()), TransientError)
+
+
+def test_a_refused_keyring_names_the_keyring_fix_not_a_new_login(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 3, but `auth login` cannot fix a plaintext keyring: the message says
+    what can, and does not send the person through a pointless login."""
+    import keyring
+    from keyring.backends import null
+
+    keyring.set_keyring(null.Keyring())
+    assert main(["--config", str(config), "run", "--once"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("followupd: the keyring cannot be used:")
+    assert "allow_insecure_keyring" in err and "auth login" not in err

@@ -21,7 +21,7 @@ from daemon_helpers import FakeEngine, FakeReport, NotifyListener, config_with
 from followupd.backoff import Backoff
 from followupd.config_types import Config
 from followupd.daemon import AUTH_STATUS, Daemon, auth_retry_seconds
-from followupd.errors import AuthError, ConfigError, SafetyStop, TransientError
+from followupd.errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
 from followupd.notify import Notifier
 
 
@@ -108,6 +108,19 @@ def test_auth_error_drops_the_engine_and_recovers_with_a_new_one(
     assert h.daemon.run_one_pass() == 5  # opening fails: credentials still missing
     assert h.daemon.run_one_pass() == 60  # a grant was stored meanwhile: a fresh engine works
     assert len(h.opened) == 2
+    listener.wait_status("watching")
+
+
+def test_a_locked_keyring_is_retried_with_backoff_not_hourly(
+        tmp_path: Path, listener: NotifyListener) -> None:
+    """A keyring locked until the person logs in is not an expired grant: the
+    status names the keyring, and it is retried soon rather than in an hour."""
+    locked = KeyringUnusable("the keyring is locked (reading credentials): unlock it and try again.")
+    h = Harness(tmp_path, listener, [locked, FakeEngine()], auth_retry=3600)
+    delay = h.daemon.run_one_pass()
+    assert 60 <= delay < 3600
+    assert listener.wait_status("keyring cannot be used").fields["STATUS"].startswith("keyring cannot be used")
+    assert h.daemon.run_one_pass() == 60
     listener.wait_status("watching")
 
 
