@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(ctx, exc, f"followupd: {exc}")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `followupd status | head`: the reader left; not an error of ours
+        _silence_stdout()
+        return 0
     except Exception as exc:  # the one place an unexpected error is turned into exit 1
         print(f"followupd: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if ctx.verbose:
@@ -165,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("Run again with --verbose for the details.", file=sys.stderr)
         return EXIT_UNEXPECTED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(ctx: Context, exc: FollowupdError, message: str) -> int:

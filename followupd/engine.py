@@ -13,6 +13,7 @@ an interrupted pass is simply redone from the same token.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -278,6 +279,17 @@ def open_engine(cfg: Config, *, clock: Callable[[], datetime] | None = None) -> 
     return Engine(cfg, backends, State(), clock or _utc_now)
 
 
+class _StdoutLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The action lines on stdout; a reader that went away (``| head``) ends the
+    printing, never the pass: the writes go on and are committed."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            self.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the handler
+            return
+        super().handleError(record)
+
+
 def run_once(ctx: Context, dry_run: bool) -> int:
     """``run --once``: one pass, one line per action on stdout (or "nothing to do").
 
@@ -288,7 +300,7 @@ def run_once(ctx: Context, dry_run: bool) -> int:
     ``--quiet`` prints nothing but warnings and errors.
     """
     actions_log = logging.getLogger("followupd.apply")
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutLines(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(lambda record: record.levelno == logging.INFO)
     if not ctx.quiet:

@@ -76,3 +76,28 @@ def test_run_once_prints_each_action_once_on_stdout_and_nothing_on_stderr(tmp_pa
     assert err == ""
     assert main(["--config", str(work / "followupd.local.toml"), "run", "--once"]) == 0
     assert capfd.readouterr().out.strip() == "nothing to do"
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path) -> None:
+    """`followupd run --once | head -1`: the printing stops, the pass does not,
+    and nothing about a broken pipe reaches the person."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parent.parent / "config"
+    work = tmp_path / "config"
+    shutil.copytree(config, work, ignore=shutil.ignore_patterns("*.py"))
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
+    base = [sys.executable, "-m", "followupd", "--config", str(work / "followupd.local.toml")]
+    for args in (["run", "--once"], ["status"]):
+        proc = subprocess.Popen(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line, like `| head -0`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0, err
+        assert "Traceback" not in err and "Broken pipe" not in err and "Logging error" not in err
+    done = subprocess.run(base + ["run", "--once"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.strip() == "nothing to do"  # the interrupted pass still wrote everything
