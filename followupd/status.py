@@ -125,20 +125,42 @@ def _as_json(rec: InterviewRecord, lines: list[StepLine]) -> dict[str, Any]:
     }
 
 
-def find_interview(records: list[InterviewRecord], needle: str) -> InterviewRecord:
-    """A known interview by id, else by a unique part of its title (case-insensitive)."""
+def find_interview(records: list[InterviewRecord], needle: str, now: datetime | None = None) -> InterviewRecord:
+    """A known interview by id, else by a unique part of its title (case-insensitive).
+
+    When every match is an instance of one recurring series, the outcome is
+    about the latest instance that has already started (else the next one):
+    the person need not paste an instance id.  ``needle`` may also end with a
+    date, ``"Globex 2026-11-12"``, to pick an instance by its day.
+    """
     exact = [r for r in records if r.id == needle]
     if exact:
         return exact[0]
-    matches = [r for r in records if needle.casefold() in r.title.casefold()]
+    text, day = _split_day(needle)
+    matches = [r for r in records if text.casefold() in r.title.casefold()
+               and (day is None or r.event.start.date() == day)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         known = [f"{r.title} ({r.id})" for r in records[-10:]]
         raise ConfigError(f"no known interview matches {needle!r}" + (": known ones are" if known else
                           " (no interviews seen yet; run `followupd run --once` first)"), known)
-    raise ConfigError(f"{needle!r} matches {len(matches)} interviews; give more of the title or the id",
+    series = {r.event.recurring_event_id for r in matches}
+    if len(series) == 1 and None not in series:
+        moment = now or datetime.now(timezone.utc)
+        started = [r for r in matches if r.event.start <= moment]
+        return max(started, key=lambda r: r.event.start) if started else min(matches, key=lambda r: r.event.start)
+    raise ConfigError(f"{needle!r} matches {len(matches)} interviews; give more of the title, its date "
+                      "(e.g. \"Acme 2026-11-24\") or the id",
                       [f"{r.title} ({r.id}) on {r.event.start:%Y-%m-%d}" for r in matches])
+
+
+def _split_day(needle: str) -> tuple[str, date | None]:
+    head, _, tail = needle.strip().rpartition(" ")
+    try:
+        return (head.strip(), date.fromisoformat(tail)) if head else (needle, None)
+    except ValueError:
+        return needle, None
 
 
 def cmd_outcome(args: argparse.Namespace, ctx: Context) -> int:
@@ -155,7 +177,7 @@ def cmd_outcome(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config()
     now = datetime.now(timezone.utc)
     with State() as st:
-        rec = find_interview(st.all_interviews(), args.event)
+        rec = find_interview(st.all_interviews(), args.event, now)
         ledger = st.ledger_for([rec.id])
         rec = st.record_outcome(rec.id, outcome=outcome, decision=decision, at=now)
     for line in _consequences(rec, outcome, decision, ledger, cfg):
@@ -170,7 +192,7 @@ def _consequences(rec: InterviewRecord, outcome: Outcome | None, decision: date 
     checkin_written = any(e.step == "check-in" and e.status == Status.WRITTEN and e.kind == Kind.DRAFT
                           for e in ledger.values())
     if outcome is not None:
-        said = [f"recorded {outcome.value} for '{rec.title}'"]
+        said = [f"recorded {outcome.value} for '{rec.title}' on {rec.event.start:%a %Y-%m-%d}"]
         if cfg.plan.step("check-in").enabled:
             said.append("the check-in draft was already written; it stays as it is" if checkin_written
                         else "check-in cancelled")

@@ -80,3 +80,32 @@ def test_outcome_usage_errors_exit_2(world: World, config: Path, capsys: pytest.
 def test_status_before_any_pass(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(config), "status"]) == 0
     assert "no interviews seen yet" in capsys.readouterr().out
+
+
+def test_outcome_for_a_recurring_series_takes_the_latest_held_instance() -> None:
+    """`followupd outcome Globex rejected` on a weekly series: the outcome is about an
+    interview that happened, so the latest instance already started is chosen; a
+    date picks another one; two different interviews stay ambiguous."""
+    from datetime import datetime, timezone
+
+    from followupd.errors import ConfigError
+    from followupd.model import CalendarEvent
+    from followupd.state import InterviewRecord
+    from followupd.status import find_interview
+
+    def rec(eid: str, title: str, day: int, series: str | None) -> InterviewRecord:
+        start = datetime(2026, 11, day, 15, tzinfo=timezone.utc)
+        ev = CalendarEvent(id=eid, calendar_id="c", title=title, start=start, end=start + timedelta(hours=1),
+                           recurring_event_id=series)
+        return InterviewRecord(event=ev, first_seen=start)
+
+    records = [rec("g_1", "Phone screen with Globex", 5, "g"), rec("g_2", "Phone screen with Globex", 12, "g"),
+               rec("g_3", "Phone screen with Globex", 19, "g"), rec("a", "Interview at Acme", 12, None),
+               rec("b", "Interview at Acme Labs", 13, None)]
+    now = datetime(2026, 11, 14, tzinfo=timezone.utc)
+    assert find_interview(records, "globex", now).id == "g_2"
+    assert find_interview(records, "Globex 2026-11-19", now).id == "g_3"
+    assert find_interview(records, "globex", datetime(2026, 11, 1, tzinfo=timezone.utc)).id == "g_1"
+    with pytest.raises(ConfigError, match="matches 2 interviews"):
+        find_interview(records, "Acme", now)
+    assert find_interview(records, "Acme 2026-11-13", now).id == "b"
