@@ -88,6 +88,21 @@ def _is_me(a: Attendee, cfg: Config) -> bool:
     return a.is_self or (bool(cfg.me.email) and a.email.strip().lower() == cfg.me.email.lower())
 
 
+def may_be_interview(title: str, description: str, cfg: Config) -> bool:
+    """A cheap necessary condition of ``classify(...).is_interview``, from the text alone.
+
+    False means no event with this title and description can be an interview,
+    whatever its attendees, status or exclude rules: ``classify`` needs the tag
+    in the title or description, or a keyword in the title, to say yes.  A
+    source uses it to pass over most events of a large listing without
+    building them (``protocols.ScreeningEventSource``).
+    """
+    if ("#" in title and _INTERVIEW_TAG.search(title)) or ("#" in description and _INTERVIEW_TAG.search(description)):
+        return True
+    keywords = keyword_regex(cfg.detect.keywords)
+    return keywords is not None and keywords.search(title) is not None
+
+
 def classify(event: CalendarEvent, cfg: Config) -> Verdict:
     """Decide whether ``event`` is an interview (SPEC §3); the first rule that applies wins."""
     if event.written_by_followupd:

@@ -26,7 +26,7 @@ from .config_types import Config
 from .errors import SafetyStop
 from .model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, FollowUp, Kind, LedgerEntry, Observed, Status
 from .model import follow_up_key
-from .protocols import Backends, SyncResult
+from .protocols import Backends, ScreeningEventSource, SyncResult
 from .reconcile import Action, reconcile, withdrawals
 from .state import InterviewRecord, State, followup_title
 
@@ -104,7 +104,7 @@ class Engine:
         cals, observe_only = self.calendars()
         p = _Pass(records={r.id: r for r in self.state.active_interviews()})
         for cal in cals:
-            result = self.backends.source.sync(cal, self.state.sync_token(cal), time_min)
+            result = self._sync(cal, time_min)
             p.tokens[cal] = result.next_token
             if result.full:
                 p.full_listings.add(cal)
@@ -139,9 +139,20 @@ class Engine:
         return report
 
     # -- sync results → interview records and observations -------------------
+    def _sync(self, cal: str, time_min: datetime) -> SyncResult:
+        """One calendar's changes.  A screening source does not build the events that cannot be
+        interviews (most of a first sync's thousands); ``_absorb`` builds the few it knows."""
+        source, token = self.backends.source, self.state.sync_token(cal)
+        if isinstance(source, ScreeningEventSource):
+            return source.sync_screened(cal, token, time_min, self._may_be_interview)
+        return source.sync(cal, token, time_min)
+
+    def _may_be_interview(self, title: str, description: str) -> bool:
+        return detect.may_be_interview(title, description, self.cfg)
+
     def _absorb(self, p: _Pass, cal: str, result: SyncResult, now: datetime, time_min: datetime,
                 *, candidates: bool) -> None:
-        if result.full and not result.events:
+        if result.full and not result.events and not result.passed_over:
             known = [r for r in p.records.values()
                      if r.calendar_id == cal and r.live and not r.settled and r.event.end > time_min]
             if known:
@@ -150,10 +161,15 @@ class Engine:
                     "known there, so this pass changed nothing. If the calendar is really empty now, "
                     "check [calendar] watch and the account; followupd keeps stopping until it lists events.")
         unknown = [e.id for e in result.events if not e.written_by_followupd and e.id not in p.records]
+        unknown += [i for i in result.passed_over if i not in p.records]
         if unknown and candidates:
             p.records.update(self.state.interviews_by_id(unknown))  # settled ones that changed
+        events = result.events
+        if candidates and result.passed_over:
+            # A passed-over event is no interview: it matters only if it was one (untagged, declined…).
+            events += tuple(build() for i, build in result.passed_over.items() if i in p.records)
         seen: set[str] = set()
-        for ev in result.events:
+        for ev in events:
             if ev.written_by_followupd:
                 key = follow_up_key(ev.private[PROP_INTERVIEW], ev.private.get(PROP_STEP, ""), Kind.REMINDER)
                 p.observed[key] = Observed(key, ev.id, ev.etag, deleted=ev.status == "cancelled")

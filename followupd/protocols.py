@@ -7,9 +7,9 @@ the hypothesis state machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Callable, Mapping, Protocol, runtime_checkable
 
 from .model import CalendarEvent, FollowUp, LedgerEntry
 
@@ -22,11 +22,20 @@ class SyncResult:
     ICS source, or a resync after a 410): anything known that is absent from it
     is gone.  When False, ``events`` holds only what changed, deletions
     included as ``status == "cancelled"``.
+
+    ``passed_over`` is filled only by ``ScreeningEventSource.sync_screened``:
+    the listed events its screen ruled out, by id, each with a function that
+    builds the event.  They belong to the listing as much as ``events`` do.
     """
 
     events: tuple[CalendarEvent, ...]
     next_token: str | None
     full: bool
+    passed_over: Mapping[str, Callable[[], CalendarEvent]] = field(default_factory=dict)
+
+
+# ``(title, description) -> may this event be an interview?``  False must be certain.
+Screen = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,23 @@ class EventSource(Protocol):
 
     def timezone(self, calendar_id: str) -> str:
         """The calendar's IANA time zone name (the engine caches it in state)."""
+        ...
+
+
+@runtime_checkable
+class ScreeningEventSource(EventSource, Protocol):
+    """A source that can skip building the events that cannot matter (Google Calendar).
+
+    A first sync lists every event of the lookback window, thousands of them,
+    and only a handful are interviews; building each one in full (attendees,
+    organizer, times) is most of the pass's own work.
+    """
+
+    def sync_screened(self, calendar_id: str, token: str | None, time_min: datetime,
+                      screen: Screen) -> SyncResult:
+        """``sync``, except that an event followupd did not write and for which
+        ``screen(title, description)`` is False is not built: it comes in
+        ``passed_over`` instead of ``events``."""
         ...
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timezone
-from typing import Any
+from functools import partial
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import ids
 from ..config_types import Config
 from ..errors import ConfigError, FollowupdError, UserDeleted, UserEdited
 from ..model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, FollowUp, LedgerEntry, ReminderContent
-from ..protocols import SyncResult, Written
+from ..protocols import Screen, SyncResult, Written
 from .google_common import DEFAULT_TIMEOUT, build_service, rfc3339
 from .retry import HttpStatus, RetryPolicy
 
@@ -32,7 +33,7 @@ _NO_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class GoogleCalendar:
-    """Implements ``protocols.EventSource`` and ``protocols.EventSink``."""
+    """Implements ``protocols.ScreeningEventSource`` and ``protocols.EventSink``."""
 
     def __init__(self, cfg: Config, credentials: Any, *, retry: RetryPolicy | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -45,19 +46,25 @@ class GoogleCalendar:
 
     # ---- EventSource --------------------------------------------------------
     def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
+        return self._sync(calendar_id, token, time_min, None)
+
+    def sync_screened(self, calendar_id: str, token: str | None, time_min: datetime,
+                      screen: Screen) -> SyncResult:
+        """``sync``, building only the events followupd wrote and those ``screen`` lets through."""
+        return self._sync(calendar_id, token, time_min, screen)
+
+    def _sync(self, calendar_id: str, token: str | None, time_min: datetime, screen: Screen | None) -> SyncResult:
         if token:
             try:
-                events, next_token = self._list(calendar_id, {"syncToken": token})
-                return SyncResult(events, next_token, full=False)
+                return self._list(calendar_id, {"syncToken": token}, screen, full=False)
             except HttpStatus as exc:
                 if exc.status != 410:
                     raise self._unknown_calendar(calendar_id, exc) from None
                 log.info("the sync token of calendar %r expired; doing a full sync", calendar_id)
         try:
-            events, next_token = self._list(calendar_id, {"timeMin": rfc3339(time_min)})
+            return self._list(calendar_id, {"timeMin": rfc3339(time_min)}, screen, full=True)
         except HttpStatus as exc:
             raise self._unknown_calendar(calendar_id, exc) from None
-        return SyncResult(events, next_token, full=True)
 
     def timezone(self, calendar_id: str) -> str:
         """The calendar's zone, from the ``timeZone`` of an events listing.
@@ -76,7 +83,7 @@ class GoogleCalendar:
             self._zones[calendar_id] = str(page.get("timeZone") or "UTC")
         return self._zones[calendar_id]
 
-    def _list(self, calendar_id: str, params: dict[str, str]) -> tuple[tuple[CalendarEvent, ...], str | None]:
+    def _list(self, calendar_id: str, params: dict[str, str], screen: Screen | None, *, full: bool) -> SyncResult:
         """Every page of one listing; raises HttpStatus for 400/403/404/410.
 
         When there is more than one page, the next one is fetched on a helper
@@ -87,18 +94,17 @@ class GoogleCalendar:
         """
         page = self._page(calendar_id, params, None)
         self._zones[calendar_id] = page.get("timeZone") or "UTC"
-        tz = _zone(self._zones[calendar_id])
-        events: list[CalendarEvent] = []
+        listing = _Listing(calendar_id, _zone(self._zones[calendar_id]), screen)
         if not page.get("nextPageToken"):
-            events.extend(to_event(item, calendar_id, tz) for item in page.get("items", ()))
-            return tuple(events), page.get("nextSyncToken")
+            listing.add(page.get("items", ()))
+            return listing.result(page.get("nextSyncToken"), full)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="followupd-list") as pool:
             while True:
                 page_token = page.get("nextPageToken")
                 ahead = pool.submit(self._page, calendar_id, params, page_token) if page_token else None
-                events.extend(to_event(item, calendar_id, tz) for item in page.get("items", ()))
+                listing.add(page.get("items", ()))
                 if ahead is None:
-                    return tuple(events), page.get("nextSyncToken")
+                    return listing.result(page.get("nextSyncToken"), full)
                 page = ahead.result()
 
     def _page(self, calendar_id: str, params: dict[str, str], page_token: str | None) -> dict[str, Any]:
@@ -184,6 +190,40 @@ class GoogleCalendar:
             "extendedProperties": {"private": {PROP_INTERVIEW: f.interview_id, PROP_STEP: f.step}},
             "transparency": "transparent",
         }
+
+
+class _Listing:
+    """The events of one listing as its pages arrive.
+
+    With a screen, an item followupd did not write (no ``followupd_interview``
+    private property) whose title and description the screen rules out is
+    kept raw, with its conversion deferred, in ``passed_over``: on a first
+    sync that is nearly every event, and only the ones the engine already
+    knows as interviews are ever built.
+    """
+
+    def __init__(self, calendar_id: str, tz: ZoneInfo, screen: Screen | None) -> None:
+        self.calendar_id = calendar_id
+        self.tz = tz
+        self.screen = screen
+        self.events: list[CalendarEvent] = []
+        self.passed_over: dict[str, Callable[[], CalendarEvent]] = {}
+
+    def add(self, items: Iterable[dict[str, Any]]) -> None:
+        cal, tz, screen = self.calendar_id, self.tz, self.screen
+        if screen is None:
+            self.events.extend(to_event(item, cal, tz) for item in items)
+            return
+        for item in items:
+            props = item.get("extendedProperties")
+            ours = props is not None and PROP_INTERVIEW in (props.get("private") or {})
+            if ours or screen(item.get("summary", ""), item.get("description", "")):
+                self.events.append(to_event(item, cal, tz))
+            else:
+                self.passed_over[item["id"]] = partial(to_event, item, cal, tz)
+
+    def result(self, next_token: str | None, full: bool) -> SyncResult:
+        return SyncResult(tuple(self.events), next_token, full=full, passed_over=self.passed_over)
 
 
 def _when(moment: datetime) -> dict[str, str]:
