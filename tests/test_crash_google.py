@@ -14,6 +14,11 @@ What it exercises (SPEC §4.4):
   ``drafts.create`` and a pending intent is resolved after the restart by
   ``drafts.list(q=to:…)`` and the ``X-Followupd-Key`` header.
 
+Two kills are planted first, by an emulator hook that SIGKILLs the daemon while
+it handles a reminder insert and then a draft create: the write lands, its
+answer never arrives, and the restart must adopt it.  Then 20 SIGKILLs at
+seeded random moments (0.2–2.5 s after each start).
+
 Between kills: never two reminders for one ``(interview, step)``, never two
 drafts with one key.  After a final clean ``run --once``: exactly what an
 uninterrupted run writes into a second emulator, nothing left pending, and
@@ -57,7 +62,7 @@ REFERENCES = (("Dana Lee", "dana@example.org"), ("Sam Okafor", "sam@example.net"
 
 def seed_interviews(emu: Emulator, now: datetime) -> list[str]:
     """The same interviews (same ids, same times) in any emulator; returns their ids."""
-    made = []
+    made: list[str] = []
     ends = [now - timedelta(minutes=20 + 10 * i) for i in range(PAST_INTERVIEWS)]
     ends += [now + timedelta(days=1 + i, hours=2) for i in range(FUTURE_INTERVIEWS)]
     for i, end in enumerate(ends):
