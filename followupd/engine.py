@@ -315,6 +315,7 @@ def run_once(ctx: Context, dry_run: bool) -> int:
     nothing is applied and the planned actions are printed at the end.
     ``--quiet`` prints nothing but warnings and errors.
     """
+    engine = open_engine(ctx.config())
     actions_log = logging.getLogger("followupd.apply")
     handler = _StdoutLines(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -322,7 +323,6 @@ def run_once(ctx: Context, dry_run: bool) -> int:
     if not ctx.quiet:
         actions_log.addHandler(handler)
         actions_log.propagate = ctx.verbose  # stderr gets them too only with --verbose
-    engine = open_engine(ctx.config())
     try:
         report = engine.run_pass(dry_run=dry_run)
     finally:
