@@ -5,7 +5,8 @@ that may be interviews, and the engine decides exactly as it does without it.
 * ``GoogleCalendar.sync_screened`` passes over the rest, and builds each of them
   on demand exactly as ``sync`` does;
 * over random histories, an engine fed by a screening source makes the same
-  actions, records and ledger as one fed the full events.
+  actions, records and ledger as one fed the full events;
+* start-up objects are frozen out of the collector's sight once per process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +27,7 @@ from emulator.builders import T0, backends, interview_event
 from engine_helpers import CFG, World, interview
 from followupd import detect
 from followupd.backends.memory import MemoryCalendar
-from followupd.config_types import Config, DetectConfig
+from followupd.config_types import DetectConfig
 from followupd.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
 from followupd.protocols import Screen, ScreeningEventSource, SyncResult
 
@@ -239,3 +241,15 @@ def test_dry_run_through_a_screening_source_writes_nothing(tmp_path: Path) -> No
     assert len(report.actions) == 6 and all(a.startswith("would ") for a in report.actions)
     assert w.reminders() == [] and w.engine.state.all_interviews() == []
 
+
+
+def test_start_up_objects_are_collected_then_frozen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from followupd import engine
+
+    calls: list[str] = []
+    monkeypatch.setattr(engine, "_startup_frozen", False)
+    monkeypatch.setattr(engine.gc, "collect", lambda: calls.append("collect") or 0)
+    monkeypatch.setattr(engine.gc, "freeze", lambda: calls.append("freeze"))
+    engine._freeze_startup_objects()
+    engine._freeze_startup_objects()  # a second engine (SIGHUP): stays collectable
+    assert calls == ["collect", "freeze"]
