@@ -19,7 +19,10 @@ from followupd.testing.memory_keyring import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["emulator.fixtures"]  # the Google emulator (tests/emulator/)
+pytest_plugins = [
+    "emulator.fixtures",  # the Google emulator (tests/emulator/)
+    "daemon_process",  # listener/daemons fixtures for the subprocess tests
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,8 @@
-"""Running the real ``followupd`` as a subprocess, for the daemon tests."""
+"""Running the real ``followupd`` as a subprocess, for the daemon tests.
+
+Also a pytest plugin (registered in conftest.py): the ``listener`` and
+``daemons`` fixtures the subprocess tests share.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,31 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import icalendar
+import pytest
 
 from daemon_helpers import NotifyListener
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def listener() -> Iterator[NotifyListener]:
+    """A notify socket owned by the test (``NOTIFY_SOCKET`` for the daemon)."""
+    lst = NotifyListener()
+    yield lst
+    lst.close()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list["DaemonProcess"]]:
+    """Every daemon a test starts; none outlives the test, whatever happens."""
+    started: list[DaemonProcess] = []
+    yield started
+    for d in started:
+        d.kill()
 
 
 def followupd(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

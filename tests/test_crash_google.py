@@ -32,7 +32,6 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -182,21 +181,6 @@ def install(home: Path, emu: Emulator, refresh_token: str) -> Install:
 INSERT_REMINDER = ("POST", r"^/calendar/v3/calendars/[^/]+/events$")
 CREATE_DRAFT = ("POST", r"^/gmail/v1/users/[^/]+/drafts$")
 
-
-@pytest.fixture
-def listener() -> Iterator[NotifyListener]:
-    lst = NotifyListener()
-    yield lst
-    lst.close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    """Every daemon started; none outlives the test, whatever happens."""
-    started: list[DaemonProcess] = []
-    yield started
-    for d in started:
-        d.kill()
 
 
 @dataclass

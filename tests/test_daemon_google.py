@@ -8,10 +8,8 @@ cross into another process.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,20 +24,6 @@ pytestmark = pytest.mark.slow
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
-
-@pytest.fixture
-def listener() -> Iterator[NotifyListener]:
-    lst = NotifyListener()
-    yield lst
-    lst.close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for d in started:
-        d.kill()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import icalendar
@@ -24,21 +23,6 @@ pytestmark = pytest.mark.slow
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
 
-
-@pytest.fixture
-def listener() -> Iterator[NotifyListener]:
-    lst = NotifyListener()
-    yield lst
-    lst.close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    """Every daemon a test starts is killed afterwards, even when the test fails."""
-    started: list[DaemonProcess] = []
-    yield started
-    for d in started:
-        d.kill()
 
 
 def drafts_in(maildir: Path) -> list[str]:
