@@ -225,16 +225,18 @@ class State:
         row = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE id = ?", (interview_id,)).fetchone()
         return _interview_row(row) if row else None
 
-    def interviews_by_id(self, ids: Iterable[str]) -> dict[str, InterviewRecord]:
-        """The known interviews among ``ids`` (settled or not); one query per 500 ids."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, InterviewRecord] = {}
+    def _rows_where_in(self, select: str, column: str, values: Iterable[str]) -> Iterator[sqlite3.Row]:
+        """``select ... WHERE column IN (values)``, one query per 500 values (SQLite's
+        bound-parameter limit), so a first sync's thousands of ids are fine."""
+        wanted = list(dict.fromkeys(values))
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE id IN ({marks})", chunk):
-                found[row["id"]] = _interview_row(row)
-        return found
+            yield from self.db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
+    def interviews_by_id(self, ids: Iterable[str]) -> dict[str, InterviewRecord]:
+        """The known interviews among ``ids`` (settled or not)."""
+        return {row["id"]: _interview_row(row)
+                for row in self._rows_where_in(f"SELECT {_INTERVIEW_COLS} FROM interviews", "id", ids)}
 
     def active_interviews(self) -> list[InterviewRecord]:
         """Interviews that are not settled (uses the partial index)."""
@@ -286,14 +288,8 @@ class State:
     # -- ledger ------------------------------------------------------------
     def ledger_for(self, interview_ids: Iterable[str]) -> dict[str, LedgerEntry]:
         """Ledger rows of the given interviews, by key (uses the interview_id index)."""
-        wanted = list(dict.fromkeys(interview_ids))
-        out: dict[str, LedgerEntry] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(f"SELECT {_LEDGER_COLS} FROM ledger WHERE interview_id IN ({marks})", chunk):
-                out[row["key"]] = _ledger_row(row)
-        return out
+        return {row["key"]: _ledger_row(row)
+                for row in self._rows_where_in(f"SELECT {_LEDGER_COLS} FROM ledger", "interview_id", interview_ids)}
 
     def entry(self, key: str) -> LedgerEntry | None:
         row = self.db.execute(f"SELECT {_LEDGER_COLS} FROM ledger WHERE key = ?", (key,)).fetchone()
