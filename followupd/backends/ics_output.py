@@ -87,14 +87,13 @@ class IcsOutput:
         return ids.calendar_event_id(ACCOUNT, CALENDAR, f.interview_id, f.step)
 
     def create(self, f: FollowUp) -> Written:
-        """Write the reminder; an existing one with the same deterministic UID is adopted."""
+        """Write the reminder; an existing one with the same deterministic UID is adopted
+        if it still shows what ``f`` writes (same ``event_version``), else UserEdited."""
         self._refresh()
         uid = self.uid_for(f)
         existing = self._events.get(uid)
         if existing is not None:
-            mine = self._build(uid, f)
-            if any(existing.get(p) != mine.get(p) for p in ("SUMMARY", "DESCRIPTION")) or any(
-                    existing.decoded(p) != mine.decoded(p) for p in ("DTSTART", "DTEND")):
+            if event_version(existing) != event_version(self._build(uid, f)):
                 raise UserEdited(f"reminder {uid} in {self.path} was changed after an interrupted write")
             return Written(uid, event_version(existing))
         event = self._build(uid, f)
