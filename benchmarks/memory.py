@@ -20,9 +20,9 @@ from .idle import seed_idle_calendar
 
 TARGET_MB = 60.0
 # What ``followupd run`` loads for the Google backends, and for the local default.
-GOOGLE_IMPORTS = ("followupd.cli", "followupd.daemon", "followupd.config", "followupd.engine", "followupd.auth",
+GOOGLE_IMPORTS = ("followupd.cli.app", "followupd.runtime.daemon", "followupd.config.loader", "followupd.runtime.engine", "followupd.auth.google",
                   "followupd.backends.google_calendar", "followupd.backends.gmail")
-LOCAL_IMPORTS = ("followupd.cli", "followupd.daemon", "followupd.config", "followupd.engine",
+LOCAL_IMPORTS = ("followupd.cli.app", "followupd.runtime.daemon", "followupd.config.loader", "followupd.runtime.engine",
                  "followupd.backends.ics", "followupd.backends.maildir")
 
 

@@ -27,8 +27,8 @@ ROWS_PER_INTERVIEW = 10  # reminders and drafts of one past interview
 
 def seed_history(state: object, rows: int, now: datetime) -> None:
     """``rows`` ledger rows of settled interviews from the past years."""
-    from followupd.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status, follow_up_key
-    from followupd.state import InterviewRecord, State
+    from followupd.core.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status, follow_up_key
+    from followupd.store.state import InterviewRecord, State
 
     assert isinstance(state, State)
     steps = ("prepare", "thank-you", "references", "handwritten-note", "keep-applying", "check-in")
@@ -57,9 +57,9 @@ def idle_pass_cpu(emu: Emulator, history: int, passes: int) -> tuple[float, floa
     """(median CPU seconds of an idle pass, calendar requests per idle pass) with ``history`` ledger rows."""
     from followupd.backends.gmail import GmailDrafts
     from followupd.backends.google_calendar import GoogleCalendar
-    from followupd.engine import Engine
-    from followupd.protocols import Backends
-    from followupd.state import State
+    from followupd.runtime.engine import Engine
+    from followupd.backends.protocols import Backends
+    from followupd.store.state import State
     from emulator.fixtures import emulator_config
 
     cfg = emulator_config(emu)

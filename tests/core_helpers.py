@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followupd.config_types import STEP_IDS, Config, MeConfig, PlanConfig, Reference, StepConfig
-from followupd.model import Attendee, CalendarEvent
+from followupd.core.settings import STEP_IDS, Config, MeConfig, PlanConfig, Reference, StepConfig
+from followupd.core.model import Attendee, CalendarEvent
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from followupd.config_types import Config
+from followupd.core.settings import Config
 
 
 @dataclass

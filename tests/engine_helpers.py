@@ -6,12 +6,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from followupd.backends.memory import MemoryCalendar, MemoryDrafts
-from followupd.config_types import Config, MeConfig, Reference
-from followupd.engine import Engine, PassReport
-from followupd.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status
-from followupd.protocols import Backends
-from followupd.state import State
+from followupd.testing.memory import MemoryCalendar, MemoryDrafts
+from followupd.core.settings import Config, MeConfig, Reference
+from followupd.runtime.engine import Engine, PassReport
+from followupd.core.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status
+from followupd.backends.protocols import Backends
+from followupd.store.state import State
 from reconcile_helpers import T0
 
 CFG = Config(me=MeConfig(name="Jordan Rivera", email="me@example.com"),

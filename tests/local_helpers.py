@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
-from followupd.config_types import Config, IcsConfig, MaildirConfig, MeConfig
+from followupd.core.settings import Config, IcsConfig, MaildirConfig, MeConfig
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

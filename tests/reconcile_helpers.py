@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from followupd.model import (
+from followupd.core.model import (
     Attendee,
     CalendarEvent,
     DraftContent,

@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import pytest
 
-from followupd import auth
-from followupd.cli import main
-from followupd.config_types import Config, GoogleConfig
+from followupd.auth import google as auth
+from followupd.cli.app import main
+from followupd.core.settings import Config, GoogleConfig
 from followupd.testing.memory_keyring import MemoryKeyring
 
 from auth_helpers import CLIENT_SECRET, REFRESH_TOKEN, authorized_user, client_secrets, write_config
@@ -296,7 +296,7 @@ def test_login_on_a_busy_port(config: Path, tmp_path: Path, google_emulator: Emu
 
 
 def test_login_error_mapping() -> None:
-    from followupd.auth_cli import _login_error
+    from followupd.cli.auth import _login_error
     from followupd.errors import AuthError, TransientError
 
     scope_warning = Warning('Scope has changed from "a b" to "a".')

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 import google.auth.exceptions
 import pytest
 
-from followupd import auth
-from followupd.config_types import Config, GoogleConfig
+from followupd.auth import google as auth
+from followupd.core.settings import Config, GoogleConfig
 from followupd.errors import AuthError, ConfigError, TransientError
 from followupd.testing.memory_keyring import MemoryKeyring
 

@@ -15,8 +15,9 @@ from keyring.errors import KeyringLocked
 from keyrings.alt.file import EncryptedKeyring, PlaintextKeyring
 from keyrings.alt.multi import MultipartKeyringWrapper
 
-from followupd import auth, keystore
-from followupd.config_types import Config, GoogleConfig, SecurityConfig
+from followupd.auth import google as auth
+from followupd.auth import keystore
+from followupd.core.settings import Config, GoogleConfig, SecurityConfig
 from followupd.errors import AuthError
 from followupd.testing.memory_keyring import MemoryKeyring
 

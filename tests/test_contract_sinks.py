@@ -13,10 +13,10 @@ from typing import Callable
 
 import pytest
 
-from followupd.backends.memory import MemoryCalendar, MemoryDrafts
+from followupd.testing.memory import MemoryCalendar, MemoryDrafts
 from followupd.errors import TransientError, UserDeleted, UserEdited
-from followupd.model import LedgerEntry
-from followupd.protocols import DraftSink, EventSink, Written
+from followupd.core.model import LedgerEntry
+from followupd.backends.protocols import DraftSink, EventSink, Written
 from reconcile_helpers import T0, draft, entry, event, reminder
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from followupd import cli
-from followupd.config import cmd_init, load
+from followupd.cli import app as cli
+from followupd.config.loader import cmd_init, load
 from followupd.errors import ConfigError
 
 GOOD = """

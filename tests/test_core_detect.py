@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from core_helpers import CFG, LEE, RILEY, ROOM, SAM, SELF, event
-from followupd.config_types import DetectConfig
-from followupd.detect import classify, keyword_regex, parse_title, split_name, to_interview
-from followupd.model import PROP_INTERVIEW, Attendee, Outcome, Person
+from followupd.core.settings import DetectConfig
+from followupd.core.detect import classify, keyword_regex, parse_title, split_name, to_interview
+from followupd.core.model import PROP_INTERVIEW, Attendee, Outcome, Person
 
 
 @pytest.mark.parametrize("title, keyword", [
@@ -162,9 +162,9 @@ def test_explicit_outcome_and_decision_win_over_tags() -> None:
 def test_attendees_with_unusable_addresses_never_become_recipients() -> None:
     """A stranger's invitation can carry any "address"; one that is not exactly one
     valid mailbox is left out instead of failing every pass when its draft is built."""
-    from followupd.config_types import Config, MeConfig
-    from followupd.detect import to_interview
-    from followupd.model import Attendee, CalendarEvent
+    from followupd.core.settings import Config, MeConfig
+    from followupd.core.detect import to_interview
+    from followupd.core.model import Attendee, CalendarEvent
     from datetime import datetime, timezone
 
     start = datetime(2026, 11, 24, 14, tzinfo=timezone.utc)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from core_helpers import CFG, event
-from followupd import backends, cli, paths
-from followupd.backends.memory import MemoryCalendar, MemoryDrafts
+from followupd import backends, paths
+from followupd.cli import app as cli
+from followupd.testing.memory import MemoryCalendar, MemoryDrafts
 from followupd.errors import ConfigError
-from followupd.inspect import cmd_explain, cmd_preview, find_event
-from followupd.protocols import Backends
+from followupd.cli.explain import cmd_explain, cmd_preview, find_event
+from followupd.backends.protocols import Backends
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent

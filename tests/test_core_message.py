@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followupd.config_types import MeConfig
-from followupd.message import (
+from followupd.core.settings import MeConfig
+from followupd.core.message import (
     SUBJECT_LIMIT,
     build_message,
     check_address,
     message_bytes,
     sanitize_header,
 )
-from followupd.model import DRAFT_KEY_HEADER, DraftContent, Person
+from followupd.core.model import DRAFT_KEY_HEADER, DraftContent, Person
 
 ME = MeConfig(name="Jordan Rivera", email="jordan@example.com", phone="+1 555 0100")
 WHEN = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)

@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from core_helpers import BERLIN, CFG, NY, RILEY, SAM, SELF, cfg_with, event
-from followupd.config_types import StepConfig
-from followupd.detect import to_interview
-from followupd.model import Attendee, DraftContent, FollowUp, Interview, Kind, Outcome, ReminderContent
-from followupd.plan import ALWAYS, add_business_days, in_window, plan
+from followupd.core.settings import StepConfig
+from followupd.core.detect import to_interview
+from followupd.core.model import Attendee, DraftContent, FollowUp, Interview, Kind, Outcome, ReminderContent
+from followupd.core.plan import ALWAYS, add_business_days, in_window, plan
 
 BEFORE = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)  # seen days before the interview
 

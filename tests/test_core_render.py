@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from core_helpers import CFG, NY, SAM, SELF, cfg_with, event
-from followupd.config_types import StepConfig
-from followupd.detect import to_interview
+from followupd.core.settings import StepConfig
+from followupd.core.detect import to_interview
 from followupd.errors import ConfigError
-from followupd.model import Attendee, Interview, Person
-from followupd.render import DRAFT_STEPS, REMINDER_STEPS, join_names, render_draft, render_reminder
+from followupd.core.model import Attendee, Interview, Person
+from followupd.core.render import DRAFT_STEPS, REMINDER_STEPS, join_names, render_draft, render_reminder
 
 SAM_P = Person("sam.park@acme.com", "Sam Park", "Engineering Manager")
 

@@ -41,9 +41,9 @@ import pytest
 from daemon_helpers import NotifyListener
 from daemon_process import DaemonProcess, file_keyring_env, followupd, write_grant
 from emulator import Emulator
-from followupd import ids
-from followupd.apply import SLOW_WRITES_ENV
-from followupd.model import DRAFT_KEY_HEADER, PROP_INTERVIEW, PROP_STEP
+from followupd.core import ids
+from followupd.runtime.apply import SLOW_WRITES_ENV
+from followupd.core.model import DRAFT_KEY_HEADER, PROP_INTERVIEW, PROP_STEP
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from followupd.model import DRAFT_KEY_HEADER
+from followupd.core.model import DRAFT_KEY_HEADER
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from followupd.logsetup import RedactingFormatter, redact, syslog_priority, under_journal
+from followupd.runtime.logsetup import RedactingFormatter, redact, syslog_priority, under_journal
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
@@ -76,7 +76,7 @@ def test_cli_under_journal_has_no_timestamps(tmp_path: Path) -> None:
                "FOLLOWUPD_CONFIG": str(tmp_path / "config.toml")}
         code = (
             "import logging, sys\n"
-            "from followupd.logsetup import configure\n"
+            "from followupd.runtime.logsetup import configure\n"
             "configure()\n"
             "logging.getLogger('followupd.engine').info('created reminder %r', 'Prepare')\n"
             "logging.getLogger('followupd.engine').warning('slow')\n"

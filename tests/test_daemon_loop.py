@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from daemon_helpers import FakeEngine, FakeReport, NotifyListener, config_with
-from followupd.backoff import Backoff
-from followupd.config_types import Config
-from followupd.daemon import AUTH_STATUS, Daemon, auth_retry_seconds
+from followupd.runtime.backoff import Backoff
+from followupd.core.settings import Config
+from followupd.runtime.daemon import AUTH_STATUS, Daemon, auth_retry_seconds
 from followupd.errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
-from followupd.notify import Notifier
+from followupd.runtime.notify import Notifier
 
 
 @pytest.fixture

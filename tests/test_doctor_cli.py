@@ -11,8 +11,8 @@ import keyring
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
-from followupd.cli import main
-from followupd.doctor import Failed, Report
+from followupd.cli.app import main
+from followupd.cli.doctor import Failed, Report
 
 from auth_helpers import authorized_user, write_config
 from emulator import Emulator

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine_helpers import World, interview
-from followupd import engine
-from followupd.cli import main
-from followupd.state import default_path
+from followupd.runtime import engine
+from followupd.cli.app import main
+from followupd.store.state import default_path
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_run_once_prints_each_action_once_on_stdout_and_nothing_on_stderr(tmp_pa
     import shutil
     from pathlib import Path
 
-    from followupd.cli import main
+    from followupd.cli.app import main
 
     config = Path(__file__).resolve().parent.parent / "config"
     work = tmp_path / "config"

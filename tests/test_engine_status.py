@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine_helpers import World, interview
-from followupd.cli import main
-from followupd.model import Outcome, Status
-from followupd.state import State, default_path
+from followupd.cli.app import main
+from followupd.core.model import Outcome, Status
+from followupd.store.state import State, default_path
 
 
 @pytest.fixture
@@ -89,9 +89,9 @@ def test_outcome_for_a_recurring_series_takes_the_latest_held_instance() -> None
     from datetime import datetime, timezone
 
     from followupd.errors import ConfigError
-    from followupd.model import CalendarEvent
-    from followupd.state import InterviewRecord
-    from followupd.status import find_interview
+    from followupd.core.model import CalendarEvent
+    from followupd.store.state import InterviewRecord
+    from followupd.cli.status import find_interview
 
     def rec(eid: str, title: str, day: int, series: str | None) -> InterviewRecord:
         start = datetime(2026, 11, day, 15, tzinfo=timezone.utc)

@@ -8,9 +8,9 @@ import pytest
 
 from emulator import Emulator
 from emulator.builders import NY, T0, backends, entry, interview_event, reminder
-from followupd import ids
+from followupd.core import ids
 from followupd.errors import ConfigError, UserDeleted, UserEdited
-from followupd.model import PROP_INTERVIEW, PROP_STEP
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP
 
 SINCE = datetime(2029, 12, 1, tzinfo=timezone.utc)
 

@@ -15,11 +15,12 @@ import pytest
 from emulator import Emulator
 from emulator.builders import NY, interview_event
 from emulator.fixtures import emulator_config
-from followupd import auth, ids
-from followupd.config_types import Config, MeConfig, Reference
-from followupd.engine import Engine, PassReport, open_engine
+from followupd.auth import google as auth
+from followupd.core import ids
+from followupd.core.settings import Config, MeConfig, Reference
+from followupd.runtime.engine import Engine, PassReport, open_engine
 from followupd.errors import AuthError, SafetyStop
-from followupd.model import DRAFT_KEY_HEADER, PROP_INTERVIEW, PROP_STEP
+from followupd.core.model import DRAFT_KEY_HEADER, PROP_INTERVIEW, PROP_STEP
 
 START = datetime(2030, 1, 7, 10, 0, tzinfo=NY)  # a Monday
 ENDED = START + timedelta(hours=1, minutes=5)  # the clock: five minutes after the interview

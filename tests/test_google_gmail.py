@@ -9,9 +9,9 @@ import pytest
 
 from emulator import Emulator
 from emulator.builders import backends, draft, entry
-from followupd import ids
+from followupd.core import ids
 from followupd.errors import UserDeleted, UserEdited
-from followupd.model import DRAFT_KEY_HEADER
+from followupd.core.model import DRAFT_KEY_HEADER
 
 PACKAGE = Path(__file__).resolve().parent.parent / "followupd"
 

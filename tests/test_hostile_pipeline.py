@@ -27,11 +27,11 @@ import pytest
 from emulator import Emulator
 from emulator.builders import NY, interview_event
 from emulator.fixtures import emulator_config
-from followupd import auth
-from followupd.cli import Context
-from followupd.config_types import Config, MeConfig
-from followupd.engine import open_engine
-from followupd.inspect import cmd_preview
+from followupd.auth import google as auth
+from followupd.cli.app import Context
+from followupd.core.settings import Config, MeConfig
+from followupd.runtime.engine import open_engine
+from followupd.cli.explain import cmd_preview
 
 START = datetime(2030, 1, 7, 10, 0, tzinfo=NY)
 ENDED = START + timedelta(hours=1, minutes=5)
@@ -158,7 +158,7 @@ def test_preview_of_a_hostile_invitation_prints_safely(
 
 def test_malformed_ics_is_a_clear_error_not_a_traceback(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    from followupd.cli import main
+    from followupd.cli.app import main
 
     bad = tmp_path / "bad.ics"
     bad.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:notadate\r\n\x00\xff\xfe garbage")

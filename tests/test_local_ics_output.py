@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from followupd import ids
+from followupd.core import ids
 from followupd.backends.ics import IcsOutput, IcsSource
 from followupd.errors import ConfigError, UserDeleted, UserEdited
-from followupd.model import FollowUp, Kind, LedgerEntry, ReminderContent, Status
+from followupd.core.model import FollowUp, Kind, LedgerEntry, ReminderContent, Status
 from local_helpers import local_config
 
 NY = ZoneInfo("America/New_York")

@@ -13,7 +13,7 @@ import pytest
 from followupd.backends.ics import IcsSource
 from followupd.backends.ics_source import HORIZON, content_digest
 from followupd.errors import ConfigError, TransientError
-from followupd.model import CalendarEvent
+from followupd.core.model import CalendarEvent
 from local_helpers import GOLDEN, NOW, TIME_MIN, CalendarServer, local_config, serve_calendars
 
 Row = tuple[str, str, str, str, bool]  # id, start, end, status, all_day

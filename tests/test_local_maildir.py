@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from followupd import ids
+from followupd.core import ids
 from followupd.backends.maildir import MaildirDrafts
 from followupd.errors import UserDeleted, UserEdited
-from followupd.model import DraftContent, FollowUp, Kind, LedgerEntry, Person, Status
-from followupd.protocols import Written
+from followupd.core.model import DraftContent, FollowUp, Kind, LedgerEntry, Person, Status
+from followupd.backends.protocols import Written
 from local_helpers import local_config
 
 AT = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)

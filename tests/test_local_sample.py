@@ -16,10 +16,10 @@ from types import ModuleType
 import icalendar
 import pytest
 
-from followupd import cli
+from followupd.cli import app as cli
 from followupd.backends.ics import IcsSource
-from followupd.config_types import Config, IcsConfig, MeConfig
-from followupd.model import CalendarEvent
+from followupd.core.settings import Config, IcsConfig, MeConfig
+from followupd.core.model import CalendarEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "sample-interviews.ics"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from followupd.tzname import iana_name, is_iana, system_timezone
+from followupd.backends.tzname import iana_name, is_iana, system_timezone
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from daemon_helpers import NotifyListener
-from followupd.notify import Notifier, one_line, socket_address, watchdog_period
+from followupd.runtime.notify import Notifier, one_line, socket_address, watchdog_period
 
 
 @pytest.fixture

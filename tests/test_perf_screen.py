@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 from emulator import Emulator
 from emulator.builders import T0, backends, interview_event
 from engine_helpers import CFG, World, interview
-from followupd import detect
-from followupd.backends.memory import MemoryCalendar
-from followupd.config_types import DetectConfig
-from followupd.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
-from followupd.protocols import Screen, ScreeningEventSource, SyncResult
+from followupd.core import detect
+from followupd.testing.memory import MemoryCalendar
+from followupd.core.settings import DetectConfig
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
+from followupd.backends.protocols import Screen, ScreeningEventSource, SyncResult
 
 SINCE = datetime(2029, 12, 1, tzinfo=timezone.utc)
 ME = Attendee(email="me@example.com", is_self=True, response="accepted")
@@ -244,7 +244,7 @@ def test_dry_run_through_a_screening_source_writes_nothing(tmp_path: Path) -> No
 
 
 def test_start_up_objects_are_collected_then_frozen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    from followupd import engine
+    from followupd.runtime import engine
 
     calls: list[str] = []
     monkeypatch.setattr(engine, "_startup_frozen", False)

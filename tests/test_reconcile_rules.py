@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from followupd.model import Observed, Status
-from followupd.reconcile import (
+from followupd.core.model import Observed, Status
+from followupd.core.reconcile import (
     NOT_DESIRED,
     PAST_WHEN_SEEN,
     Create,

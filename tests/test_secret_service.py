@@ -18,9 +18,10 @@ import keyring
 import pytest
 from keyring.backends import SecretService
 
-from followupd import auth, keystore
-from followupd.cli import main
-from followupd.config_types import Config, GoogleConfig
+from followupd.auth import google as auth
+from followupd.auth import keystore
+from followupd.cli.app import main
+from followupd.core.settings import Config, GoogleConfig
 from followupd.errors import AuthError
 
 from auth_helpers import CLIENT_SECRET, REFRESH_TOKEN, authorized_user, write_config

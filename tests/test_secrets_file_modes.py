@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from followupd import paths
-from followupd.cli import main
+from followupd.cli.app import main
 
 from auth_helpers import write_config
 

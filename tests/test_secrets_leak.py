@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from followupd.cli import main
+from followupd.cli.app import main
 
 from auth_helpers import CLIENT_SECRET, REFRESH_TOKEN, authorized_user, write_config
 from emulator import Emulator

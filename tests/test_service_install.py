@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from followupd import service
-from followupd.cli import main
-from followupd.config_types import Config, IcsConfig, MaildirConfig
+from followupd.cli import service
+from followupd.cli.app import main
+from followupd.core.settings import Config, IcsConfig, MaildirConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CANONICAL = ROOT / "systemd" / "followupd.service"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from followupd import migrations, paths
-from followupd.model import Outcome, Status
-from followupd.state import InterviewRecord, State, default_path, event_from_json, event_to_json
+from followupd import paths
+from followupd.store import migrations
+from followupd.core.model import Outcome, Status
+from followupd.store.state import InterviewRecord, State, default_path, event_from_json, event_to_json
 from reconcile_helpers import T0, draft, entry, event, reminder
 
 

@@ -24,11 +24,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from engine_helpers import CFG, World, interview
-from followupd import detect, plan
+from followupd.core import detect
+from followupd.core import plan
 from followupd.errors import SafetyStop, TransientError
-from followupd.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, Kind, Outcome, Status
-from followupd.model import follow_up_key
-from followupd.state import State
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, Kind, Outcome, Status
+from followupd.core.model import follow_up_key
+from followupd.store.state import State
 
 IDS = ("ivA", "ivB")
 OPS = ("sync", "timezone", "create", "update", "delete", "flush", "find", "check")
@@ -248,7 +249,7 @@ class Reconciliation(RuleBasedStateMachine):
 
 
 def _draft_header(e: object) -> str:
-    from followupd import ids
+    from followupd.core import ids
 
     return ids.draft_key(e.interview_id, e.step, e.recipient)  # type: ignore[attr-defined]
 

@@ -3,29 +3,29 @@ default never loads the Google client libraries."""
 
 from __future__ import annotations
 
-from ..config_types import Config
-from ..protocols import Backends, DraftSink, EventSink, EventSource
+from followupd.core.settings import Config
+from followupd.backends.protocols import Backends, DraftSink, EventSink, EventSource
 
 
 def build_backends(cfg: Config) -> Backends:
     """The source, the reminder sink and the draft sink the config asks for."""
     creds = None
     if cfg.calendar.backend == "google" or cfg.mail.backend == "gmail":
-        from ..auth import load_credentials
+        from followupd.auth.google import load_credentials
 
         creds = load_credentials(cfg)
 
     source: EventSource
     events: EventSink
     if cfg.calendar.backend == "google":
-        from .google_calendar import GoogleCalendar
+        from followupd.backends.google_calendar import GoogleCalendar
 
         cal = GoogleCalendar(cfg, creds)
         source, events = cal, cal
         account = cfg.google.account
         watch, write_to = cfg.calendar.watch, cfg.calendar.write_to
     else:
-        from .ics import IcsOutput, IcsSource
+        from followupd.backends.ics import IcsOutput, IcsSource
 
         source, events = IcsSource(cfg), IcsOutput(cfg)
         account = "local"
@@ -33,11 +33,11 @@ def build_backends(cfg: Config) -> Backends:
 
     drafts: DraftSink
     if cfg.mail.backend == "gmail":
-        from .gmail import GmailDrafts
+        from followupd.backends.gmail import GmailDrafts
 
         drafts = GmailDrafts(cfg, creds)
     else:
-        from .maildir import MaildirDrafts
+        from followupd.backends.maildir import MaildirDrafts
 
         drafts = MaildirDrafts(cfg)
     return Backends(source=source, events=events, drafts=drafts, account=account,

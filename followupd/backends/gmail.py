@@ -14,14 +14,14 @@ import base64
 import logging
 from typing import Any
 
-from .. import ids
-from ..config_types import Config
-from ..errors import UserDeleted, UserEdited
-from ..message import build_message, message_bytes, same_draft
-from ..model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
-from ..protocols import Written
-from .google_common import DEFAULT_TIMEOUT, build_service
-from .retry import HttpStatus, RetryPolicy
+from followupd.core import ids
+from followupd.core.settings import Config
+from followupd.errors import UserDeleted, UserEdited
+from followupd.core.message import build_message, message_bytes, same_draft
+from followupd.core.model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
+from followupd.backends.protocols import Written
+from followupd.backends.google_common import DEFAULT_TIMEOUT, build_service
+from followupd.backends.retry import HttpStatus, RetryPolicy
 
 log = logging.getLogger("followupd.backends.gmail")
 

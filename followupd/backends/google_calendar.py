@@ -16,13 +16,13 @@ from functools import partial
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import ids
-from ..config_types import Config
-from ..errors import ConfigError, FollowupdError, UserDeleted, UserEdited
-from ..model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, FollowUp, LedgerEntry, ReminderContent
-from ..protocols import Screen, SyncResult, Written
-from .google_common import DEFAULT_TIMEOUT, build_service, rfc3339
-from .retry import HttpStatus, RetryPolicy
+from followupd.core import ids
+from followupd.core.settings import Config
+from followupd.errors import ConfigError, FollowupdError, UserDeleted, UserEdited
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, FollowUp, LedgerEntry, ReminderContent
+from followupd.backends.protocols import Screen, SyncResult, Written
+from followupd.backends.google_common import DEFAULT_TIMEOUT, build_service, rfc3339
+from followupd.backends.retry import HttpStatus, RetryPolicy
 
 log = logging.getLogger("followupd.backends.google_calendar")
 

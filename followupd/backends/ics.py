@@ -7,7 +7,7 @@ conversion), ``ics_source`` and ``ics_output``.
 
 from __future__ import annotations
 
-from .ics_output import IcsOutput
-from .ics_source import IcsSource
+from followupd.backends.ics_output import IcsOutput
+from followupd.backends.ics_source import IcsSource
 
 __all__ = ["IcsOutput", "IcsSource"]

@@ -17,8 +17,8 @@ from typing import Any, Iterable
 import icalendar
 import recurring_ical_events
 
-from ..model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
-from ..tzname import iana_name
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
+from followupd.backends.tzname import iana_name
 
 log = logging.getLogger("followupd.backends.ics")
 

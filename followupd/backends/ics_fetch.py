@@ -15,8 +15,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .. import __version__
-from ..errors import ConfigError, TransientError
+from followupd import __version__
+from followupd.errors import ConfigError, TransientError
 
 TIMEOUT_SECONDS = 30.0
 MAX_BYTES = 64 * 1024 * 1024  # a calendar larger than this is a mistake, not a calendar

@@ -24,14 +24,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from .. import ids
-from ..config_types import Config
-from ..errors import ConfigError, UserDeleted, UserEdited
-from ..model import FollowUp, LedgerEntry, ReminderContent
-from ..paths import private_dir
-from ..protocols import Written
-from ._files import atomic_write
-from .ics_events import X_INTERVIEW, X_STEP
+from followupd.core import ids
+from followupd.core.settings import Config
+from followupd.errors import ConfigError, UserDeleted, UserEdited
+from followupd.core.model import FollowUp, LedgerEntry, ReminderContent
+from followupd.paths import private_dir
+from followupd.backends.protocols import Written
+from followupd.backends._files import atomic_write
+from followupd.backends.ics_events import X_INTERVIEW, X_STEP
 
 log = logging.getLogger("followupd.backends.ics")
 

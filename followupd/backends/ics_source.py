@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from ..config_types import Config
-from ..errors import ConfigError
-from ..protocols import SyncResult
-from ..tzname import system_timezone
-from .ics_events import calendar_zone_name, drop_broken_events, expand
-from .ics_fetch import read_source, shown
+from followupd.core.settings import Config
+from followupd.errors import ConfigError
+from followupd.backends.protocols import SyncResult
+from followupd.backends.tzname import system_timezone
+from followupd.backends.ics_events import calendar_zone_name, drop_broken_events, expand
+from followupd.backends.ics_fetch import read_source, shown
 
 HORIZON = timedelta(days=30)
 

@@ -23,13 +23,13 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
 
-from .. import ids
-from ..config_types import Config, MeConfig
-from ..errors import ConfigError, UserDeleted, UserEdited
-from ..message import build_message, message_bytes, same_draft
-from ..model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
-from ..protocols import Written
-from ._files import atomic_write, fsync_dir
+from followupd.core import ids
+from followupd.core.settings import Config, MeConfig
+from followupd.errors import ConfigError, UserDeleted, UserEdited
+from followupd.core.message import build_message, message_bytes, same_draft
+from followupd.core.model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
+from followupd.backends.protocols import Written
+from followupd.backends._files import atomic_write, fsync_dir
 
 log = logging.getLogger("followupd.backends.maildir")
 

@@ -37,7 +37,7 @@ import google.auth.exceptions
 import httplib2
 from googleapiclient.errors import HttpError
 
-from ..errors import AuthError, FollowupdError, TransientError
+from followupd.errors import AuthError, FollowupdError, TransientError
 
 log = logging.getLogger("followupd.backends.retry")
 T = TypeVar("T")
@@ -71,7 +71,7 @@ def error_reason(error: HttpError) -> str:
 
 def _refresh_error(exc: google.auth.exceptions.RefreshError) -> FollowupdError:
     try:
-        from ..auth import refresh_error
+        from followupd.auth.google import refresh_error
     except ImportError:  # pragma: no cover - auth.py ships with the package
         return AuthError(f"the token refresh failed. {_LOGIN_HINT}")
     return refresh_error(exc)

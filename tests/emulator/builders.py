@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from followupd.backends.gmail import GmailDrafts
 from followupd.backends.google_calendar import GoogleCalendar
 from followupd.backends.retry import RetryPolicy
-from followupd.config_types import Config
-from followupd.model import DraftContent, FollowUp, Kind, LedgerEntry, Person, ReminderContent, Status
-from followupd.protocols import Written
+from followupd.core.settings import Config
+from followupd.core.model import DraftContent, FollowUp, Kind, LedgerEntry, Person, ReminderContent, Status
+from followupd.backends.protocols import Written
 
 from .fixtures import emulator_config
 from .server import Emulator

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from followupd.config_types import CalendarConfig, Config, GoogleConfig, MailConfig, MeConfig
+from followupd.core.settings import CalendarConfig, Config, GoogleConfig, MailConfig, MeConfig
 
 from .server import Emulator
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import AbstractSet, Mapping, Sequence, Union
 
-from .model import FollowUp, LedgerEntry, Observed, Status
+from followupd.core.model import FollowUp, LedgerEntry, Observed, Status
 
 
 @dataclass(frozen=True)

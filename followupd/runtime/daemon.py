@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import schedule
 
-from .backoff import Backoff
-from .config_types import Config
-from .errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
-from .notify import Notifier, one_line
+from followupd.runtime.backoff import Backoff
+from followupd.core.settings import Config
+from followupd.errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
+from followupd.runtime.notify import Notifier, one_line
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from followupd.cli.app import Context
 
 log = logging.getLogger("followupd.daemon")
 
@@ -70,7 +70,7 @@ ConfigLoader = Callable[[Path], Config]
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     """``followupd run [--once] [--dry-run] [--interval SECONDS]``."""
     if args.once:
-        from .engine import run_once
+        from followupd.runtime.engine import run_once
 
         return run_once(ctx, dry_run=args.dry_run)
     cfg = ctx.config()  # a bad config at startup: ConfigError, exit 2
@@ -99,13 +99,13 @@ def auth_retry_seconds(env: dict[str, str] | None = None) -> float:
 
 
 def _open_engine(cfg: Config) -> EngineLike:
-    from .engine import open_engine
+    from followupd.runtime.engine import open_engine
 
     return open_engine(cfg)
 
 
 def _load_config(path: Path) -> Config:
-    from .config import load
+    from followupd.config.loader import load
 
     return load(path)
 

@@ -25,11 +25,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import paths
-from .config_types import Config
+from followupd import paths
+from followupd.core.settings import Config
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from followupd.cli.app import Context
 
 UNIT_NAME = "followupd.service"
 NEXT_STEPS = (

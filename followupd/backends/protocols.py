@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping, Protocol, runtime_checkable
 
-from .model import CalendarEvent, FollowUp, LedgerEntry
+from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry
 
 
 @dataclass(frozen=True)

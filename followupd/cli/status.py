@@ -14,14 +14,15 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import detect, plan
-from .config_types import Config
-from .errors import ConfigError
-from .model import FollowUp, Kind, LedgerEntry, Outcome, Status
-from .state import InterviewRecord, State, followup_title
+from followupd.core import detect
+from followupd.core import plan
+from followupd.core.settings import Config
+from followupd.errors import ConfigError
+from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
+from followupd.store.state import InterviewRecord, State, followup_title
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from followupd.cli.app import Context
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, TypeVar
 
-from .. import ids
-from ..errors import UserDeleted, UserEdited
-from ..model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, DraftContent, FollowUp, LedgerEntry, ReminderContent
-from ..protocols import SyncResult, Written
+from followupd.core import ids
+from followupd.errors import UserDeleted, UserEdited
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, DraftContent, FollowUp, LedgerEntry, ReminderContent
+from followupd.backends.protocols import SyncResult, Written
 
 T = TypeVar("T")
 

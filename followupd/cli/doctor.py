@@ -22,12 +22,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from . import auth, paths
-from .errors import EXIT_AUTH, EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED, FollowupdError
+from followupd import paths
+from followupd.auth import google as auth
+from followupd.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED, FollowupdError
 
 if TYPE_CHECKING:
-    from .cli import Context
-    from .config_types import Config
+    from followupd.cli.app import Context
+    from followupd.core.settings import Config
 
 _SEVERITY = {EXIT_CONFIG: 3, EXIT_AUTH: 2, EXIT_UNEXPECTED: 1}
 
@@ -128,7 +129,7 @@ def _check_state_dir() -> str:
 
 
 def _check_unit() -> str:
-    from .service import UNIT_NAME, unit_dir
+    from followupd.cli.service import UNIT_NAME, unit_dir
 
     unit = unit_dir() / UNIT_NAME
     if not unit.exists():
@@ -161,12 +162,12 @@ def _local_checks(report: Report, cfg: Config) -> None:
 
 
 def _check_ics_source(cfg: Config) -> str:
-    from .backends.ics_source import IcsSource
+    from followupd.backends.ics_source import IcsSource
 
     source = IcsSource(cfg)
     since = datetime.now(timezone.utc) - timedelta(days=cfg.plan.lookback_days)
     result = source.sync("ics", None, since)
-    from .backends.ics_fetch import shown
+    from followupd.backends.ics_fetch import shown
 
     return f"{shown(cfg.ics.source)}: {len(result.events)} events from the last {cfg.plan.lookback_days} days on"
 
@@ -235,7 +236,7 @@ def _google_checks(report: Report, cfg: Config) -> None:
 
 
 def _service(cfg: Config, api: str, version: str, creds: Any) -> Any:
-    from .backends.google_common import build_service
+    from followupd.backends.google_common import build_service
 
     return build_service(api, version, creds, cfg.google.api_endpoint)
 
@@ -257,7 +258,7 @@ def _call(fn: Callable[[], Any], what: str, key: str) -> Any:
     """Run one API call; turn its failure into a Failed with a fix."""
     from googleapiclient.errors import HttpError
 
-    from .backends.retry import classify
+    from followupd.backends.retry import classify
 
     try:
         return fn()

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
-from . import auth
-from .errors import AuthError, ConfigError, TransientError
+from followupd.auth import google as auth
+from followupd.errors import AuthError, ConfigError, TransientError
 
 if TYPE_CHECKING:
-    from .cli import Context
-    from .config_types import Config
+    from followupd.cli.app import Context
+    from followupd.core.settings import Config
 
 # How long `auth login` waits for the browser to come back to the loopback port.
 LOGIN_TIMEOUT_SECONDS = 600

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
-from .config_types import Config
-from .errors import ConfigError
-from .message import sanitize_header
-from .model import DraftContent, Interview, Person
+from followupd.core.settings import Config
+from followupd.errors import ConfigError
+from followupd.core.message import sanitize_header
+from followupd.core.model import DraftContent, Interview, Person
 
 DRAFT_STEPS = ("thank-you", "references", "check-in", "gracious-close")
 REMINDER_STEPS = ("prepare", "thank-you", "references", "handwritten-note", "keep-applying", "check-in")
@@ -68,7 +68,7 @@ def environment() -> SandboxedEnvironment:
 
 
 def _shown(name: str) -> str:
-    from .config import display_path
+    from followupd.config.loader import display_path
 
     return display_path(Path(name)) if os.path.isabs(name) else f"followupd/templates/{name}"
 

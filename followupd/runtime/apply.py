@@ -34,11 +34,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Mapping, Sequence
 
-from .errors import UserDeleted, UserEdited
-from .model import FollowUp, Kind, LedgerEntry, Status
-from .protocols import Backends, Written
-from .reconcile import Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw
-from .state import State, followup_title
+from followupd.errors import UserDeleted, UserEdited
+from followupd.core.model import FollowUp, Kind, LedgerEntry, Status
+from followupd.backends.protocols import Backends, Written
+from followupd.core.reconcile import Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw
+from followupd.store.state import State, followup_title
 
 log = logging.getLogger("followupd.apply")
 

@@ -28,8 +28,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from .config_types import MeConfig
-from .model import DRAFT_KEY_HEADER, DraftContent
+from followupd.core.settings import MeConfig
+from followupd.core.model import DRAFT_KEY_HEADER, DraftContent
 
 SUBJECT_LIMIT = 200
 NAME_LIMIT = 100

@@ -21,9 +21,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from . import paths
-from .migrations import migrate
-from .model import (
+from followupd import paths
+from followupd.store.migrations import migrate
+from followupd.core.model import (
     Attendee,
     CalendarEvent,
     DraftContent,

@@ -12,19 +12,19 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import backends as backends_pkg
-from .config_types import STEP_IDS, Config
-from .detect import classify, to_interview
-from .errors import ConfigError
-from .ids import draft_key
-from .message import build_message, sanitize_header
-from .model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
-from .plan import SKIP_PAST, plan
-from .protocols import Backends
+from followupd import backends as backends_pkg
+from followupd.core.settings import STEP_IDS, Config
+from followupd.core.detect import classify, to_interview
+from followupd.errors import ConfigError
+from followupd.core.ids import draft_key
+from followupd.core.message import build_message, sanitize_header
+from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
+from followupd.core.plan import SKIP_PAST, plan
+from followupd.backends.protocols import Backends
 
 if TYPE_CHECKING:
-    from .cli import Context
-    from .state import InterviewRecord
+    from followupd.cli.app import Context
+    from followupd.store.state import InterviewRecord
 
 MAX_CANDIDATES = 10
 Clock = Callable[[], datetime]
@@ -107,7 +107,7 @@ def _state_record(interview_id: str) -> InterviewRecord | None:
 
     Only an existing state database is read: previewing never creates one.
     """
-    from . import state
+    from followupd.store import state
 
     path = state.default_path()
     if not path.exists():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-from .errors import FollowupdError
+from followupd.errors import FollowupdError
 
 Migration = Callable[[sqlite3.Connection], None]
 

@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import paths
-from .config_types import (
+from followupd import paths
+from followupd.core.settings import (
     STEP_IDS,
     CalendarConfig,
     Config,
@@ -34,10 +34,10 @@ from .config_types import (
     SecurityConfig,
     StepConfig,
 )
-from .errors import ConfigError
+from followupd.errors import ConfigError
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from followupd.cli.app import Context
 
 log = logging.getLogger("followupd.config")
 
@@ -189,7 +189,7 @@ class _Reader:
         if not p.is_file():
             self.problem(f"{where} {key}", f"no such file: {display_path(p)}")
             return None
-        from .render import check_template
+        from followupd.core.render import check_template
 
         broken = check_template(p)
         if broken:

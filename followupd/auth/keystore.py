@@ -26,7 +26,7 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
-from .errors import AuthError, KeyringUnusable
+from followupd.errors import AuthError, KeyringUnusable
 
 log = logging.getLogger("followupd.keystore")
 

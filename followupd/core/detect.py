@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from .config_types import Config
-from .message import check_address, sanitize_header
-from .model import Attendee, CalendarEvent, Interview, Outcome, Person
+from followupd.core.settings import Config
+from followupd.core.message import check_address, sanitize_header
+from followupd.core.model import Attendee, CalendarEvent, Interview, Outcome, Person
 
 INTERVIEW_TAG = "#interview"
 EXCLUDE_TAG = "#nofollowup"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, paths
-from .config_types import Config
-from .errors import (
+from followupd import __version__, paths
+from followupd.core.settings import Config
+from followupd.errors import (
     EXIT_CONFIG,
     EXIT_UNEXPECTED,
     AuthError,
@@ -42,7 +42,7 @@ class Context:
     def config(self) -> Config:
         """The loaded configuration (loaded once; raises ConfigError)."""
         if self._config is None:
-            from .config import load
+            from followupd.config.loader import load
 
             self._config = load(self.config_path)
         return self._config
@@ -50,15 +50,15 @@ class Context:
 
 # command name -> "module:function"; each function is ``(args, ctx) -> int``
 COMMANDS: dict[str, str] = {
-    "run": "followupd.daemon:cmd_run",
-    "status": "followupd.status:cmd_status",
-    "outcome": "followupd.status:cmd_outcome",
-    "preview": "followupd.inspect:cmd_preview",
-    "explain": "followupd.inspect:cmd_explain",
-    "auth": "followupd.auth_cli:cmd_auth",
-    "doctor": "followupd.doctor:cmd_doctor",
-    "init": "followupd.config:cmd_init",
-    "service": "followupd.service:cmd_service",
+    "run": "followupd.runtime.daemon:cmd_run",
+    "status": "followupd.cli.status:cmd_status",
+    "outcome": "followupd.cli.status:cmd_outcome",
+    "preview": "followupd.cli.explain:cmd_preview",
+    "explain": "followupd.cli.explain:cmd_explain",
+    "auth": "followupd.cli.auth:cmd_auth",
+    "doctor": "followupd.cli.doctor:cmd_doctor",
+    "init": "followupd.config.loader:cmd_init",
+    "service": "followupd.cli.service:cmd_service",
 }
 
 
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
         return int(exc.code or 0)
-    from .logsetup import configure
+    from followupd.runtime.logsetup import configure
 
     configure(verbose=args.verbose, quiet=args.quiet)
     ctx = Context(config_path=paths.config_file(args.config), verbose=args.verbose, quiet=args.quiet)

@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .config_types import Config
-from .model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, Person, ReminderContent
-from .render import render_draft, render_reminder
+from followupd.core.settings import Config
+from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, Person, ReminderContent
+from followupd.core.render import render_draft, render_reminder
 
 # Reminders may be written as soon as the interview is seen.
 ALWAYS = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -30,9 +30,9 @@ import google.auth.exceptions
 import google.auth.transport
 from google.oauth2.credentials import Credentials
 
-from .config_types import Config
-from .errors import AuthError, ConfigError, TransientError
-from .keystore import SecretStore
+from followupd.core.settings import Config
+from followupd.errors import AuthError, ConfigError, TransientError
+from followupd.auth.keystore import SecretStore
 
 log = logging.getLogger("followupd.auth")
 

@@ -19,7 +19,7 @@ import socket
 import time
 from typing import Callable, Mapping
 
-from .logsetup import redact
+from followupd.runtime.logsetup import redact
 
 log = logging.getLogger("followupd.notify")
 

@@ -21,18 +21,19 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from . import detect, plan
-from .apply import Applier, describe
-from .config_types import Config
-from .errors import SafetyStop
-from .model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, FollowUp, Kind, LedgerEntry, Observed, Status
-from .model import follow_up_key
-from .protocols import Backends, ScreeningEventSource, SyncResult
-from .reconcile import Action, reconcile, withdrawals
-from .state import InterviewRecord, State, followup_title
+from followupd.core import detect
+from followupd.core import plan
+from followupd.runtime.apply import Applier, describe
+from followupd.core.settings import Config
+from followupd.errors import SafetyStop
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, FollowUp, Kind, LedgerEntry, Observed, Status
+from followupd.core.model import follow_up_key
+from followupd.backends.protocols import Backends, ScreeningEventSource, SyncResult
+from followupd.core.reconcile import Action, reconcile, withdrawals
+from followupd.store.state import InterviewRecord, State, followup_title
 
 if TYPE_CHECKING:
-    from .cli import Context
+    from followupd.cli.app import Context
 
 log = logging.getLogger("followupd.engine")
 
@@ -290,7 +291,7 @@ def _summary(calendars: int, report: PassReport) -> str:
 
 def open_engine(cfg: Config, *, clock: Callable[[], datetime] | None = None) -> Engine:
     """The engine for this configuration: its backends and the state database."""
-    from .backends import build_backends
+    from followupd.backends import build_backends
 
     backends = build_backends(cfg)
     _freeze_startup_objects()
