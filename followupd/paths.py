@@ -39,3 +39,11 @@ def private_file(path: Path) -> Path:
     os.close(fd)
     os.chmod(path, 0o600)
     return path
+
+
+def display_path(path: Path) -> str:
+    """``path`` with the home directory shown as ``~`` (for messages)."""
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)

@@ -7,13 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followupd.core.settings import STEP_IDS, Config, MeConfig, PlanConfig, Reference, StepConfig
+from followupd.config.templates import with_templates
+from followupd.core import steps as registry
+from followupd.core.settings import Config, MeConfig, PlanConfig, Reference, StepConfig
 from followupd.core.model import Attendee, CalendarEvent
+from followupd.core.templates import Templates
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = MeConfig(name="Jordan Rivera", email="jordan@example.com", phone="+1 555 0100")
-CFG = Config(me=ME, references=(Reference(name="Dana Lee", email="dana@example.org"),))
+CFG = with_templates(Config(me=ME, references=(Reference(name="Dana Lee", email="dana@example.org"),)))
 
 SELF = Attendee("jordan@example.com", "Jordan Rivera", is_self=True, response="accepted")
 SAM = Attendee("sam.park@acme.com", "Sam Park (Engineering Manager)", response="accepted")
@@ -32,6 +35,8 @@ def event(title: str = "Interview: Senior Engineer at Acme", *, start: datetime 
 
 
 def cfg_with(*, holidays: str = "", steps: dict[str, StepConfig] | None = None, **kw: Any) -> Config:
-    all_steps = {s: StepConfig() for s in STEP_IDS}
+    all_steps = {s: StepConfig() for s in registry.ids()}
     all_steps.update(steps or {})
-    return replace(CFG, plan=PlanConfig(holidays=holidays, steps=all_steps), **kw)
+    plan = PlanConfig(holidays=holidays, steps=all_steps)
+    return replace(CFG, plan=plan, templates=with_templates(replace(CFG, plan=plan, templates=Templates())).templates,
+                   **kw)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from followupd.testing.memory import MemoryCalendar, MemoryDrafts
+from followupd.config.templates import with_templates
 from followupd.core.settings import Config, MeConfig, Reference
 from followupd.runtime.engine import Engine, PassReport
 from followupd.core.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status
@@ -14,8 +15,8 @@ from followupd.backends.protocols import Backends
 from followupd.store.state import State
 from reconcile_helpers import T0
 
-CFG = Config(me=MeConfig(name="Jordan Rivera", email="me@example.com"),
-             references=(Reference(name="Dana Lee", email="dana@example.org"),))
+CFG = with_templates(Config(me=MeConfig(name="Jordan Rivera", email="me@example.com"),
+                            references=(Reference(name="Dana Lee", email="dana@example.org"),)))
 
 
 @dataclass

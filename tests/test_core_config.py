@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from followupd.cli import app as cli
-from followupd.config.loader import cmd_init, load
+from followupd.cli.init import cmd_init
+from followupd.config.loader import load
 from followupd.errors import ConfigError
 
 GOOD = """

@@ -12,7 +12,11 @@ from followupd.core.settings import StepConfig
 from followupd.core.detect import to_interview
 from followupd.errors import ConfigError
 from followupd.core.model import Attendee, Interview, Person
-from followupd.core.render import DRAFT_STEPS, REMINDER_STEPS, join_names, render_draft, render_reminder
+from followupd.core import steps as registry
+from followupd.core.render import join_names, render_draft, render_reminder
+
+DRAFT_STEPS = [s.id for s in registry.STEPS if s.has_drafts]
+REMINDER_STEPS = [s.id for s in registry.STEPS if s.reminder]
 
 SAM_P = Person("sam.park@acme.com", "Sam Park", "Engineering Manager")
 

@@ -28,7 +28,7 @@ from emulator import Emulator
 from emulator.builders import NY, interview_event
 from emulator.fixtures import emulator_config
 from followupd.auth import google as auth
-from followupd.cli.app import Context
+from followupd.cli.context import Context
 from followupd.core.settings import Config, MeConfig
 from followupd.runtime.engine import open_engine
 from followupd.cli.explain import cmd_preview

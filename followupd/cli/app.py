@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from followupd import __version__, paths
-from followupd.core.settings import Config
+from followupd.cli.context import Context
 from followupd.errors import (
     EXIT_CONFIG,
     EXIT_UNEXPECTED,
@@ -30,34 +30,16 @@ from followupd.errors import (
 log = logging.getLogger("followupd")
 
 
-@dataclass
-class Context:
-    """What every command receives besides its own arguments."""
-
-    config_path: Path
-    verbose: bool = False
-    quiet: bool = False
-    _config: Config | None = field(default=None, repr=False)
-
-    def config(self) -> Config:
-        """The loaded configuration (loaded once; raises ConfigError)."""
-        if self._config is None:
-            from followupd.config.loader import load
-
-            self._config = load(self.config_path)
-        return self._config
-
-
 # command name -> "module:function"; each function is ``(args, ctx) -> int``
 COMMANDS: dict[str, str] = {
-    "run": "followupd.runtime.daemon:cmd_run",
+    "run": "followupd.cli.run:cmd_run",
     "status": "followupd.cli.status:cmd_status",
     "outcome": "followupd.cli.status:cmd_outcome",
     "preview": "followupd.cli.explain:cmd_preview",
     "explain": "followupd.cli.explain:cmd_explain",
     "auth": "followupd.cli.auth:cmd_auth",
     "doctor": "followupd.cli.doctor:cmd_doctor",
-    "init": "followupd.config.loader:cmd_init",
+    "init": "followupd.cli.init:cmd_init",
     "service": "followupd.cli.service:cmd_service",
 }
 

@@ -21,7 +21,7 @@ from followupd.auth import google as auth
 from followupd.errors import AuthError, ConfigError, TransientError
 
 if TYPE_CHECKING:
-    from followupd.cli.app import Context
+    from followupd.cli.context import Context
     from followupd.core.settings import Config
 
 # How long `auth login` waits for the browser to come back to the loopback port.

@@ -27,7 +27,7 @@ from followupd.auth import google as auth
 from followupd.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED, FollowupdError
 
 if TYPE_CHECKING:
-    from followupd.cli.app import Context
+    from followupd.cli.context import Context
     from followupd.core.settings import Config
 
 _SEVERITY = {EXIT_CONFIG: 3, EXIT_AUTH: 2, EXIT_UNEXPECTED: 1}

@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followupd import backends as backends_pkg
-from followupd.core.settings import STEP_IDS, Config
+from followupd.core import steps as registry
+from followupd.core.settings import Config
 from followupd.core.detect import classify, to_interview
 from followupd.errors import ConfigError
 from followupd.core.ids import draft_key
 from followupd.core.message import build_message, sanitize_header
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
-from followupd.core.plan import SKIP_PAST, plan
+from followupd.core.plan import plan, why_absent
 from followupd.backends.protocols import Backends
 
 if TYPE_CHECKING:
-    from followupd.cli.app import Context
+    from followupd.cli.context import Context
     from followupd.store.state import InterviewRecord
 
 MAX_CANDIDATES = 10
@@ -185,19 +186,10 @@ def schedule_lines(interview: Interview, follow_ups: list[FollowUp], cfg: Config
                 else f"draft     to {f.recipient}")
         lines.append(f"  {f.at.astimezone(tz):%a %Y-%m-%d %H:%M}  {f.step:<16} {what}  [{_state(f, now)}]")
     produced = {f.step for f in follow_ups}
-    first_seen = interview.first_seen or now
-    for step in STEP_IDS:
+    for step in registry.ids():
         if step in produced:
             continue
-        if not cfg.plan.step(step).enabled:
-            why = "disabled in [plan.steps." + step + "]"
-        elif step == "gracious-close":
-            why = "only when the outcome is recorded as rejected"
-        elif step == "check-in" and interview.outcome is not None:
-            why = f"cancelled by the outcome ({interview.outcome.value})"
-        else:
-            why = f"skipped: already more than {int(SKIP_PAST.total_seconds() // 3600)} hour past when first seen " \
-                  f"({first_seen.astimezone(tz):%Y-%m-%d %H:%M})"
+        why = why_absent(step, interview, cfg, tz, now)
         lines.append(f"  {'':<20}  {step:<16} — {why}")
     return lines
 

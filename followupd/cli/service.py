@@ -29,7 +29,7 @@ from followupd import paths
 from followupd.core.settings import Config
 
 if TYPE_CHECKING:
-    from followupd.cli.app import Context
+    from followupd.cli.context import Context
 
 UNIT_NAME = "followupd.service"
 NEXT_STEPS = (

@@ -16,13 +16,15 @@ from zoneinfo import ZoneInfo
 
 from followupd.core import detect
 from followupd.core import plan
+from followupd.core import steps as registry
 from followupd.core.settings import Config
+from followupd.core.steps import Timing
 from followupd.errors import ConfigError
 from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
 from followupd.store.state import InterviewRecord, State, followup_title
 
 if TYPE_CHECKING:
-    from followupd.cli.app import Context
+    from followupd.cli.context import Context
 
 
 @dataclass(frozen=True)
@@ -188,21 +190,23 @@ def cmd_outcome(args: argparse.Namespace, ctx: Context) -> int:
 
 def _consequences(rec: InterviewRecord, outcome: Outcome | None, decision: date | None,
                   ledger: dict[str, LedgerEntry], cfg: Config) -> list[str]:
-    """What the next pass will do with what was just recorded, in words."""
+    """What the next pass will do with what was just recorded, in words (from the step registry)."""
     out: list[str] = []
-    checkin_written = any(e.step == "check-in" and e.status == Status.WRITTEN and e.kind == Kind.DRAFT
-                          for e in ledger.values())
+    enabled = [s for s in registry.STEPS if cfg.plan.step(s.id).enabled]
+    written = {e.step for e in ledger.values() if e.status == Status.WRITTEN and e.kind == Kind.DRAFT}
     if outcome is not None:
         said = [f"recorded {outcome.value} for '{rec.title}' on {rec.event.start:%a %Y-%m-%d}"]
-        if cfg.plan.step("check-in").enabled:
-            said.append("the check-in draft was already written; it stays as it is" if checkin_written
-                        else "check-in cancelled")
-        if outcome == Outcome.REJECTED and cfg.plan.step("gracious-close").enabled:
-            said.append("a gracious-close draft will be written on the next pass")
+        for s in enabled:
+            if s.cancelled_by_outcome:
+                said.append(f"the {s.id} draft was already written; it stays as it is" if s.id in written
+                            else f"{s.id} cancelled")
+            if s.only_on == outcome:
+                said.append(f"a {s.id} draft will be written on the next pass")
         out.append("; ".join(said))
     if decision is not None:
         line = f"recorded decision date {decision.isoformat()} for '{rec.title}'"
-        if outcome is None and cfg.plan.step("check-in").enabled and not checkin_written:
-            line += "; the check-in moves to the first business day after it on the next pass"
+        moved = [s.id for s in enabled if s.timing is Timing.AFTER_DECISION and s.id not in written]
+        if outcome is None and moved:
+            line += f"; the {' and '.join(moved)} moves to the first business day after it on the next pass"
         out.append(line)
     return out

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followupd import paths
+from followupd.paths import display_path
 from followupd.core.settings import (
-    STEP_IDS,
     CalendarConfig,
     Config,
     DetectConfig,
@@ -34,26 +34,15 @@ from followupd.core.settings import (
     SecurityConfig,
     StepConfig,
 )
+from followupd.config import templates
+from followupd.core import steps as registry
 from followupd.errors import ConfigError
-
-if TYPE_CHECKING:
-    from followupd.cli.app import Context
 
 log = logging.getLogger("followupd.config")
 
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
-# Which keys each step reads; any other key under [plan.steps.<id>] is warned about.
-STEP_KEYS: dict[str, frozenset[str]] = {
-    "prepare": frozenset({"enabled", "minutes_before", "duration_minutes", "reminder_template"}),
-    "thank-you": frozenset({"enabled", "template", "reminder_template"}),
-    "references": frozenset({"enabled", "template", "reminder_template"}),
-    "handwritten-note": frozenset({"enabled", "business_days", "time", "reminder_template"}),
-    "keep-applying": frozenset({"enabled", "business_days", "time", "reminder_template"}),
-    "check-in": frozenset({"enabled", "business_days", "time", "template", "reminder_template"}),
-    "gracious-close": frozenset({"enabled", "template"}),
-}
 _SECTIONS: dict[str, frozenset[str]] = {
     "me": frozenset({"name", "email", "phone"}),
     "calendar": frozenset({"backend", "watch", "write_to"}),
@@ -65,14 +54,6 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "plan": frozenset({"lookback_days", "holidays", "steps"}),
     "security": frozenset({"allow_insecure_keyring"}),
 }
-
-
-def display_path(path: Path) -> str:
-    """``path`` with the home directory shown as ``~`` (for messages)."""
-    try:
-        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
 
 
 def _show(value: Any) -> str:
@@ -189,9 +170,7 @@ class _Reader:
         if not p.is_file():
             self.problem(f"{where} {key}", f"no such file: {display_path(p)}")
             return None
-        from followupd.core.render import check_template
-
-        broken = check_template(p)
+        broken = templates.check_file(p)
         if broken:
             self.problem(f"{where} {key}", f"{display_path(p)}: {broken}")
         return p
@@ -280,7 +259,8 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
         n = len(r.problems)
         raise ConfigError(f"{file}: {n} problem{'s' if n != 1 else ''} in the configuration:", r.problems)
     return Config(path=path, me=me, calendar=calendar, mail=mail, google=google, ics=ics, maildir=maildir,
-                  references=references, detect=detect, plan=plan, security=security)
+                  references=references, detect=detect, plan=plan, security=security,
+                  templates=templates.load(plan))
 
 
 def _references(r: _Reader, data: dict[str, Any]) -> tuple[Reference, ...]:
@@ -309,19 +289,19 @@ def _plan(r: _Reader, t: dict[str, Any]) -> PlanConfig:
                   "knows (use an ISO 3166 code such as \"US\", \"GB\" or \"DE\", or leave it out)")
         country = ""
     steps_raw = t.get("steps", {})
-    steps = {s: StepConfig() for s in STEP_IDS}
+    steps: dict[str, StepConfig] = {}
     if not isinstance(steps_raw, dict):
         r.problem("[plan] steps", f"must be a table of [plan.steps.<id>] tables, got {_show(steps_raw)}")
         steps_raw = {}
     for step_id, st in steps_raw.items():
         where = f"[plan.steps.{step_id}]"
-        if step_id not in STEP_KEYS:
-            r.problem(where, f"unknown step id; the steps are {', '.join(STEP_IDS)}")
+        if step_id not in registry.ids():
+            r.problem(where, f"unknown step id; the steps are {', '.join(registry.ids())}")
             continue
         if not isinstance(st, dict):
             r.problem(where, f"must be a table, got {_show(st)}")
             continue
-        r.warn_unknown(f"{where} ", st, STEP_KEYS[step_id])
+        r.warn_unknown(f"{where} ", st, registry.get(step_id).config_keys)
         time = r.string(st, where, "time", "") or None
         if time is not None and not _TIME.fullmatch(time):
             r.problem(f"{where} time", f"must be a 24-hour time \"HH:MM\", got {_show(time)}")
@@ -336,40 +316,3 @@ def _plan(r: _Reader, t: dict[str, Any]) -> PlanConfig:
             reminder_template=r.existing_file(st, where, "reminder_template"),
         )
     return PlanConfig(lookback_days=lookback if lookback is not None else 14, holidays=country, steps=steps)
-
-
-def starter_text(backend: str) -> str:
-    """The commented starter configuration for ``backend`` ("ics" or "google")."""
-    from importlib.resources import files
-
-    from jinja2 import Environment, StrictUndefined
-
-    source = files("followupd").joinpath("templates/config.toml.j2").read_text(encoding="utf-8")
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    return env.from_string(source).render(backend=backend)
-
-
-def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
-    """``followupd init``: write a commented starter config (0600, in a 0700 folder)."""
-    target = ctx.config_path
-    shown = display_path(target)
-    backend = getattr(args, "backend", "ics") or "ics"
-    if target.exists() and not getattr(args, "force", False):
-        raise ConfigError(f"{shown}: a configuration already exists; edit it, or run "
-                          "`followupd init --force` to replace it with a fresh starter.")
-    paths.private_dir(target.parent)
-    tmp = target.with_name(f".{target.name}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(starter_text(backend))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, target)
-    print(f"Wrote a starter configuration to {shown}.")
-    print("Next:")
-    print("  1. Edit [me] (your name, e-mail and phone: they sign every draft) and add your [[references]].")
-    if backend == "google":
-        print("  2. Set [google] account, then run `followupd auth login` to authorize followupd.")
-    else:
-        print("  2. Point [ics] source at your calendar (an .ics file or its secret iCal address).")
-    print("  3. Check it with `followupd run --once --dry-run`.")
-    return 0

@@ -1,4 +1,4 @@
-"""The desired follow-ups of one interview (SPEC §2).  Pure: no I/O but templates.
+"""The desired follow-ups of one interview (SPEC §2).  Pure: no I/O.
 
 ``plan`` returns every follow-up the interview should have *now*: reminders
 (written as soon as the interview is seen) and drafts (written when their step
@@ -12,20 +12,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from followupd.core.settings import Config
+from followupd.core import steps
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, Person, ReminderContent
 from followupd.core.render import render_draft, render_reminder
+from followupd.core.settings import Config
+from followupd.core.steps import Recipients, Step, Timing
 
 # Reminders may be written as soon as the interview is seen.
 ALWAYS = datetime(1970, 1, 1, tzinfo=timezone.utc)
 REMINDER_MINUTES = 15
 SKIP_PAST = timedelta(hours=1)
 ALL_DAY_PREPARE = time(8, 0)  # an all-day interview has no start time to be 30 min before
-DEFAULTS: dict[str, tuple[int, str]] = {  # business days after, local time
-    "handwritten-note": (1, "09:00"),
-    "keep-applying": (2, "10:00"),
-    "check-in": (10, "10:00"),
-}
 CHECK_IN_AFTER_DECISION = 1
 
 
@@ -82,16 +79,43 @@ def last_day(interview: Interview, tz: ZoneInfo) -> date:
 
 def step_time(step: str, interview: Interview, cfg: Config, tz: ZoneInfo) -> datetime:
     """When a business-day step falls due (handwritten-note, keep-applying, check-in)."""
-    sc = cfg.plan.step(step)
-    days, hhmm = DEFAULTS[step]
-    if sc.business_days is not None:
-        days = sc.business_days
-    if sc.time:
-        hhmm = sc.time
+    spec, sc = steps.get(step), cfg.plan.step(step)
+    days = spec.business_days if sc.business_days is None else sc.business_days
+    hhmm = sc.time or spec.time
     base = last_day(interview, tz)
-    if step == "check-in" and interview.decision is not None:
+    if spec.timing is Timing.AFTER_DECISION and interview.decision is not None:
         base, days = interview.decision, CHECK_IN_AFTER_DECISION
     return _wall_clock(add_business_days(base, days, cfg.plan.holidays), hhmm, tz)
+
+
+def _moment(spec: Step, interview: Interview, cfg: Config, tz: ZoneInfo, outcome_at: datetime) -> datetime:
+    """When ``spec`` falls due for ``interview``."""
+    if spec.timing is Timing.BEFORE_START:
+        if interview.event.all_day:
+            return datetime.combine(interview.event.start.astimezone(tz).date(), ALL_DAY_PREPARE, tzinfo=tz)
+        minutes = cfg.plan.step(spec.id).minutes_before
+        return interview.event.start - timedelta(minutes=spec.minutes_before if minutes is None else minutes)
+    if spec.timing is Timing.AT_END:
+        return interview_end(interview, tz)
+    if spec.timing is Timing.ON_OUTCOME:
+        return outcome_at
+    return step_time(spec.id, interview, cfg, tz)
+
+
+def _length(spec: Step, cfg: Config) -> int:
+    """How long the step's reminder lasts, in minutes."""
+    if spec.timing is Timing.BEFORE_START:
+        minutes = cfg.plan.step(spec.id).duration_minutes
+        return spec.duration_minutes if minutes is None else minutes
+    return REMINDER_MINUTES
+
+
+def _applies(spec: Step, interview: Interview, at: datetime, outcome_at: datetime) -> bool:
+    """Whether the outcome recorded (if any) leaves this step in the plan."""
+    if spec.only_on is not None:
+        return interview.outcome == spec.only_on
+    # An outcome cancels a step that had not fallen due when it was recorded.
+    return not spec.cancelled_by_outcome or interview.outcome is None or at <= outcome_at
 
 
 def _reminder(interview: Interview, step: str, at: datetime, cfg: Config, tz: ZoneInfo,
@@ -123,6 +147,18 @@ def _contact(interview: Interview) -> Person | None:
     return interview.organizer or (interview.interviewers[0] if interview.interviewers else None)
 
 
+def recipients(spec: Step, interview: Interview, cfg: Config) -> list[Person]:
+    """Who ``spec``'s drafts go to, each once."""
+    if spec.drafts is Recipients.INTERVIEWERS:
+        return list(_unique(list(interview.interviewers)))
+    if spec.drafts is Recipients.REFERENCES:
+        return list(_unique([Person(email=r.email, name=r.name) for r in cfg.references]))
+    if spec.drafts is Recipients.CONTACT:
+        contact = _contact(interview)
+        return [contact] if contact is not None else []
+    return []
+
+
 def plan(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> list[FollowUp]:
     """Every follow-up ``interview`` should have, as of ``now`` (SPEC §2)."""
     return plan_with_skipped(interview, cfg, tz, now)[0]
@@ -132,42 +168,39 @@ def plan_with_skipped(interview: Interview, cfg: Config, tz: ZoneInfo,
                       now: datetime) -> tuple[list[FollowUp], list[FollowUp]]:
     """``plan``, and the reminders it leaves out as already past when the interview was
     first seen (the engine records those, so they never come later), from one rendering."""
-    enabled = {s for s, sc in cfg.plan.steps.items() if sc.enabled}
     first_seen = interview.first_seen or now
     outcome_at = interview.outcome_at or now
-    end = interview_end(interview, tz)
     out: list[FollowUp] = []
-
-    if "prepare" in enabled:
-        sc = cfg.plan.step("prepare")
-        if interview.event.all_day:
-            at = datetime.combine(interview.event.start.astimezone(tz).date(), ALL_DAY_PREPARE, tzinfo=tz)
-        else:
-            at = interview.event.start - timedelta(minutes=30 if sc.minutes_before is None else sc.minutes_before)
-        out.append(_reminder(interview, "prepare", at, cfg, tz,
-                             REMINDER_MINUTES if sc.duration_minutes is None else sc.duration_minutes))
-    if "thank-you" in enabled:
-        out.append(_reminder(interview, "thank-you", end, cfg, tz))
-        out += [_draft(interview, "thank-you", end, p, cfg, tz) for p in _unique(list(interview.interviewers))]
-    if "references" in enabled:
-        out.append(_reminder(interview, "references", end, cfg, tz))
-        refs = [Person(email=r.email, name=r.name) for r in cfg.references]
-        out += [_draft(interview, "references", end, p, cfg, tz) for p in _unique(refs)]
-    for step in ("handwritten-note", "keep-applying"):
-        if step in enabled:
-            out.append(_reminder(interview, step, step_time(step, interview, cfg, tz), cfg, tz))
-    contact = _contact(interview)
-    if "check-in" in enabled:
-        at = step_time("check-in", interview, cfg, tz)
-        # An outcome cancels a check-in that had not fallen due when it was recorded.
-        if interview.outcome is None or at <= outcome_at:
-            out.append(_reminder(interview, "check-in", at, cfg, tz))
-            if contact is not None:
-                out.append(_draft(interview, "check-in", at, contact, cfg, tz))
-    if "gracious-close" in enabled and interview.outcome == "rejected" and contact is not None:
-        out.append(_draft(interview, "gracious-close", outcome_at, contact, cfg, tz))
+    for spec in steps.STEPS:
+        if not cfg.plan.step(spec.id).enabled:
+            continue
+        at = _moment(spec, interview, cfg, tz, outcome_at)
+        if not _applies(spec, interview, at, outcome_at):
+            continue
+        people = recipients(spec, interview, cfg)
+        if spec.reminder:
+            out.append(_reminder(interview, spec.id, at, cfg, tz, _length(spec, cfg)))
+        out += [_draft(interview, spec.id, at, p, cfg, tz) for p in people]
 
     # A reminder already more than an hour past when the interview was first seen is noise.
     cutoff = first_seen - SKIP_PAST
     kept = [f for f in out if f.kind is Kind.DRAFT or f.at >= cutoff]
     return kept, [f for f in out if f.kind is Kind.REMINDER and f.at < cutoff]
+
+
+def why_absent(step_id: str, interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> str:
+    """Why ``plan`` gives this interview nothing for ``step_id`` (for ``preview``)."""
+    spec = steps.get(step_id)
+    if not cfg.plan.step(spec.id).enabled:
+        return f"disabled in [plan.steps.{spec.id}]"
+    if spec.only_on is not None and interview.outcome != spec.only_on:
+        return f"only when the outcome is recorded as {spec.only_on.value}"
+    outcome_at = interview.outcome_at or now
+    if not _applies(spec, interview, _moment(spec, interview, cfg, tz, outcome_at), outcome_at):
+        assert interview.outcome is not None
+        return f"cancelled by the outcome ({interview.outcome.value})"
+    if not spec.reminder and not recipients(spec, interview, cfg):
+        return "nobody to write to"
+    first_seen = interview.first_seen or now
+    return (f"skipped: already more than {int(SKIP_PAST.total_seconds() // 3600)} hour past when first seen "
+            f"({first_seen.astimezone(tz):%Y-%m-%d %H:%M})")

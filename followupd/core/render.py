@@ -1,9 +1,11 @@
 """Draft and reminder text from Jinja2 templates, rendered in a sandbox (SPEC §4.7).
 
 Template convention: the first line is ``Subject: ...`` (drafts) or
-``Title: ...`` (reminders), then a blank line, then the body.  Defaults ship in
-``followupd/templates/``; ``[plan.steps.<id>] template`` / ``reminder_template``
-replace them.
+``Title: ...`` (reminders), then a blank line, then the body.  The templates
+arrive already read, as ``Templates`` in ``Config.templates``:
+``followupd.config.templates`` reads the shipped defaults and the person's
+``[plan.steps.<id>] template`` / ``reminder_template`` files.  Nothing here
+touches the disk.
 
 Untrusted text (titles, names, companies) only ever reaches a template as a
 *variable*, already flattened to one line, so ``{{ 7*7 }}`` in an event title
@@ -12,104 +14,20 @@ renders literally and cannot add lines to a heading.
 
 from __future__ import annotations
 
-import os
-import types
-from collections.abc import Callable
 from datetime import date, datetime
-from functools import lru_cache
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateError, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
 
-from followupd.core.settings import Config
-from followupd.errors import ConfigError
+from followupd.core import steps
 from followupd.core.message import sanitize_header
 from followupd.core.model import DraftContent, Interview, Person
+from followupd.core.settings import Config
+from followupd.core.templates import Templates, template_error
+from followupd.errors import ConfigError
 
-DRAFT_STEPS = ("thank-you", "references", "check-in", "gracious-close")
-REMINDER_STEPS = ("prepare", "thank-you", "references", "handwritten-note", "keep-applying", "check-in")
 _HEADING = {"draft": "Subject:", "reminder": "Title:"}
-
-
-class _Loader(BaseLoader):
-    """Absolute paths are user templates; bare names are the shipped defaults."""
-
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        if os.path.isabs(template):
-            path = Path(template)
-            try:
-                mtime = path.stat().st_mtime_ns
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise TemplateNotFound(template, f"cannot read {template}: {exc}") from None
-            return source, template, lambda: _mtime(path) == mtime
-        resource = files("followupd").joinpath("templates", template)
-        if not resource.is_file():
-            raise TemplateNotFound(template)
-        return resource.read_text(encoding="utf-8"), f"followupd/templates/{template}", lambda: True
-
-
-def _mtime(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=_Loader(), undefined=StrictUndefined, autoescape=False,
-                                keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                                auto_reload=True, cache_size=64)
-
-
-def _shown(name: str) -> str:
-    from followupd.config.loader import display_path
-
-    return display_path(Path(name)) if os.path.isabs(name) else f"followupd/templates/{name}"
-
-
-def _template_line(exc: BaseException, filename: str) -> int | None:
-    """The template line an exception was raised at (Jinja rewrites the traceback)."""
-    line = getattr(exc, "lineno", None)
-    tb: types.TracebackType | None = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-def _describe(name: str, exc: BaseException) -> str:
-    """``line N: what went wrong`` (or just what went wrong, when no line is known)."""
-    line = _template_line(exc, name)
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return f"line {line}: template error: {message}" if line else f"template error: {message}"
-
-
-def _error(name: str, exc: BaseException) -> ConfigError:
-    return ConfigError(f"{_shown(name)}: {_describe(name, exc)}")
-
-
-def get_template(name: str) -> Template:
-    try:
-        return environment().get_template(name)
-    except TemplateError as exc:
-        raise _error(name, exc) from None
-
-
-def check_template(path: Path) -> str | None:
-    """``None`` if the template at ``path`` compiles, else the problem (``line N: ...``)."""
-    name = str(path.resolve())
-    try:
-        environment().get_template(name)
-    except TemplateError as exc:
-        return _describe(name, exc)
-    return None
 
 
 def long_date(d: date | datetime) -> str:
@@ -165,32 +83,30 @@ def context(interview: Interview, cfg: Config, tz: ZoneInfo, *, step: str, at: d
     }
 
 
-def _render(kind: str, name: str, variables: dict[str, Any]) -> tuple[str, str]:
-    template = get_template(name)
+def _render(kind: str, templates: Templates, name: str, variables: dict[str, Any]) -> tuple[str, str]:
+    template, source = templates.get(name)
     try:
         text = template.render(variables)
     except TemplateError as exc:
-        raise _error(name, exc) from None
+        raise template_error(source, exc) from None
     except (TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as exc:
-        raise _error(name, exc) from None
+        raise template_error(source, exc) from None
     heading, _, body = text.lstrip("\n").partition("\n")
     prefix = _HEADING[kind]
     if not heading.startswith(prefix):
-        raise ConfigError(f"{_shown(name)}: line 1: must start with \"{prefix} ...\", then a blank line, "
+        raise ConfigError(f"{source.shown}: line 1: must start with \"{prefix} ...\", then a blank line, "
                           "then the text")
     return _one_line(heading[len(prefix):]), body.strip("\n") + "\n"
 
 
 def render_draft(step: str, interview: Interview, to: Person, cfg: Config, tz: ZoneInfo) -> DraftContent:
     """The subject and body of ``step``'s draft to ``to``.  Raises ConfigError for a broken template."""
-    custom = cfg.plan.step(step).template
-    name = str(custom.resolve()) if custom else f"{step}.j2"
-    subject, body = _render("draft", name, context(interview, cfg, tz, step=step, recipient=to))
+    name = steps.get(step).draft_template
+    subject, body = _render("draft", cfg.templates, name, context(interview, cfg, tz, step=step, recipient=to))
     return DraftContent(to=to, subject=subject, body=body)
 
 
 def render_reminder(step: str, interview: Interview, cfg: Config, tz: ZoneInfo, at: datetime) -> tuple[str, str]:
     """The title and description of ``step``'s reminder."""
-    custom = cfg.plan.step(step).reminder_template
-    name = str(custom.resolve()) if custom else f"reminder-{step}.j2"
-    return _render("reminder", name, context(interview, cfg, tz, step=step, at=at))
+    name = steps.get(step).reminder_template
+    return _render("reminder", cfg.templates, name, context(interview, cfg, tz, step=step, at=at))

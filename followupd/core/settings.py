@@ -8,16 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
-STEP_IDS = (
-    "prepare",
-    "thank-you",
-    "references",
-    "handwritten-note",
-    "keep-applying",
-    "check-in",
-    "gracious-close",
-)
+from followupd.core.templates import Templates
 
 DEFAULT_KEYWORDS = (
     "interview",
@@ -97,7 +90,7 @@ class DetectConfig:
 class PlanConfig:
     lookback_days: int = 14
     holidays: str = ""  # country code for the ``holidays`` package; "" = none
-    steps: dict[str, StepConfig] = field(default_factory=lambda: {s: StepConfig() for s in STEP_IDS})
+    steps: Mapping[str, StepConfig] = field(default_factory=dict)  # by step id; absent = the defaults
 
     def step(self, step_id: str) -> StepConfig:
         return self.steps.get(step_id, StepConfig())
@@ -121,3 +114,4 @@ class Config:
     detect: DetectConfig = DetectConfig()
     plan: PlanConfig = PlanConfig()
     security: SecurityConfig = SecurityConfig()
+    templates: Templates = Templates()  # filled by followupd.config.templates

@@ -30,9 +30,6 @@ from followupd.core.settings import Config
 from followupd.errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
 from followupd.runtime.notify import Notifier, one_line
 
-if TYPE_CHECKING:
-    from followupd.cli.app import Context
-
 log = logging.getLogger("followupd.daemon")
 
 AUTH_RETRY_ENV = "FOLLOWUPD_AUTH_RETRY_SECONDS"  # test knob; hourly by default (SPEC §5)
@@ -67,19 +64,6 @@ EngineFactory = Callable[[Config], EngineLike]
 ConfigLoader = Callable[[Path], Config]
 
 
-def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
-    """``followupd run [--once] [--dry-run] [--interval SECONDS]``."""
-    if args.once:
-        from followupd.runtime.engine import run_once
-
-        return run_once(ctx, dry_run=args.dry_run)
-    cfg = ctx.config()  # a bad config at startup: ConfigError, exit 2
-    daemon = Daemon(cfg, ctx.config_path, interval=args.interval, dry_run=args.dry_run,
-                    notifier=Notifier.from_env(), open_engine=_open_engine,
-                    load_config=_load_config, auth_retry=auth_retry_seconds())
-    return daemon.run()
-
-
 def auth_retry_seconds(env: dict[str, str] | None = None) -> float:
     """Seconds between retries while authorization is needed.
 
@@ -98,13 +82,13 @@ def auth_retry_seconds(env: dict[str, str] | None = None) -> float:
     return seconds
 
 
-def _open_engine(cfg: Config) -> EngineLike:
+def engine_factory(cfg: Config) -> EngineLike:
     from followupd.runtime.engine import open_engine
 
     return open_engine(cfg)
 
 
-def _load_config(path: Path) -> Config:
+def config_loader(path: Path) -> Config:
     from followupd.config.loader import load
 
     return load(path)
@@ -159,8 +143,8 @@ class Daemon:
         self.notifier = notifier
         self.auth_retry = auth_retry
         self.backoff = backoff or Backoff(interval)
-        self._open_engine = open_engine
-        self._load_config = load_config
+        self.engine_factory = open_engine
+        self.config_loader = load_config
         self._engine: EngineLike | None = None
         self._stop = False
         self._reload = False
@@ -254,7 +238,7 @@ class Daemon:
         first, self._first = self._first, False
         try:
             if self._engine is None:
-                self._engine = self._open_engine(self.cfg)
+                self._engine = self.engine_factory(self.cfg)
             if self._stop:
                 return self.interval
             if not self._ready:
@@ -354,8 +338,8 @@ class Daemon:
     def reload(self) -> None:
         """Load the configuration again; a bad one is refused and the running one kept."""
         try:
-            cfg = self._load_config(self.config_path)
-            engine: EngineLike | None = self._open_engine(cfg)
+            cfg = self.config_loader(self.config_path)
+            engine: EngineLike | None = self.engine_factory(cfg)
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration: %s", one_line(str(exc)))
             return

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from followupd.core import detect
 from followupd.core import plan
 from followupd.runtime.apply import Applier, describe
+from followupd.config.templates import with_templates
 from followupd.core.settings import Config
 from followupd.errors import SafetyStop
 from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, FollowUp, Kind, LedgerEntry, Observed, Status
@@ -31,9 +32,6 @@ from followupd.core.model import follow_up_key
 from followupd.backends.protocols import Backends, ScreeningEventSource, SyncResult
 from followupd.core.reconcile import Action, reconcile, withdrawals
 from followupd.store.state import InterviewRecord, State, followup_title
-
-if TYPE_CHECKING:
-    from followupd.cli.app import Context
 
 log = logging.getLogger("followupd.engine")
 
@@ -71,7 +69,7 @@ class _Pass:
 
 class Engine:
     def __init__(self, cfg: Config, backends: Backends, state: State, clock: Callable[[], datetime]) -> None:
-        self.cfg = cfg
+        self.cfg = with_templates(cfg)
         self.backends = backends
         self.state = state
         self.clock = clock
@@ -321,48 +319,4 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-class _StdoutLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """The action lines on stdout; a reader that went away (``| head``) ends the
-    printing, never the pass: the writes go on and are committed."""
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        if isinstance(sys.exc_info()[1], BrokenPipeError):
-            self.setStream(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the handler
-            return
-        super().handleError(record)
-
-
-def run_once(ctx: Context, dry_run: bool) -> int:
-    """``run --once``: one pass, one line per action on stdout (or "nothing to do").
-
-    The lines are printed as each action is applied (the apply logger is routed
-    to stdout, without timestamps), so when a pass fails half-way what it did
-    write is still on the screen; they are not repeated on stderr.  In dry-run
-    nothing is applied and the planned actions are printed at the end.
-    ``--quiet`` prints nothing but warnings and errors.
-    """
-    engine = open_engine(ctx.config())
-    actions_log = logging.getLogger("followupd.apply")
-    handler = _StdoutLines(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(lambda record: record.levelno == logging.INFO)
-    if not ctx.quiet:
-        actions_log.addHandler(handler)
-        actions_log.propagate = ctx.verbose  # stderr gets them too only with --verbose
-    try:
-        report = engine.run_pass(dry_run=dry_run)
-    finally:
-        engine.close()
-        actions_log.removeHandler(handler)
-        actions_log.propagate = True
-    if ctx.quiet:
-        return 0
-    if dry_run:
-        for line in report.actions:
-            print(line)
-    if not report.actions:
-        print("nothing to do")
-    return 0
-
-
-__all__ = ["Action", "Engine", "PassReport", "open_engine", "run_once"]
+__all__ = ["Action", "Engine", "PassReport", "open_engine"]

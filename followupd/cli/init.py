@@ -1,0 +1,48 @@
+"""``followupd init``: write a commented starter configuration."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from followupd import paths
+from followupd.cli.context import Context
+from followupd.errors import ConfigError
+from followupd.paths import display_path
+
+
+def starter_text(backend: str) -> str:
+    """The commented starter configuration for ``backend`` ("ics" or "google")."""
+    from importlib.resources import files
+
+    from jinja2 import Environment, StrictUndefined
+
+    source = files("followupd").joinpath("templates/config.toml.j2").read_text(encoding="utf-8")
+    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return env.from_string(source).render(backend=backend)
+
+
+def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    """``followupd init``: write a commented starter config (0600, in a 0700 folder)."""
+    target = ctx.config_path
+    shown = display_path(target)
+    backend = getattr(args, "backend", "ics") or "ics"
+    if target.exists() and not getattr(args, "force", False):
+        raise ConfigError(f"{shown}: a configuration already exists; edit it, or run "
+                          "`followupd init --force` to replace it with a fresh starter.")
+    paths.private_dir(target.parent)
+    tmp = target.with_name(f".{target.name}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(starter_text(backend))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, target)
+    print(f"Wrote a starter configuration to {shown}.")
+    print("Next:")
+    print("  1. Edit [me] (your name, e-mail and phone: they sign every draft) and add your [[references]].")
+    if backend == "google":
+        print("  2. Set [google] account, then run `followupd auth login` to authorize followupd.")
+    else:
+        print("  2. Point [ics] source at your calendar (an .ics file or its secret iCal address).")
+    print("  3. Check it with `followupd run --once --dry-run`.")
+    return 0

@@ -1,0 +1,62 @@
+"""Reads the templates a plan renders from: the shipped defaults, and the person's own.
+
+The core renders from ``core.render.Templates`` and never touches the disk;
+this module fills them in.  ``[plan.steps.<id>] template`` replaces a step's
+draft template, ``reminder_template`` its reminder template.  The files are
+read when the configuration is loaded (and again on SIGHUP), so a broken one
+is a configuration error, reported before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib.resources import files
+from pathlib import Path
+
+from followupd.core import steps
+from followupd.core.templates import Templates, TemplateSource, check_source
+from followupd.core.settings import Config, PlanConfig
+from followupd.errors import ConfigError
+from followupd.paths import display_path
+
+SHIPPED = "followupd/templates"
+
+
+def shipped(name: str) -> TemplateSource:
+    """A default template from the package."""
+    resource = files("followupd").joinpath("templates", name)
+    return TemplateSource(resource.read_text(encoding="utf-8"), f"{SHIPPED}/{name}")
+
+
+def read_file(path: Path) -> TemplateSource:
+    """The person's template at ``path``; ConfigError if it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{display_path(path)}: cannot read the template: {exc}") from None
+    return TemplateSource(text, display_path(path))
+
+
+def check_file(path: Path) -> str | None:
+    """``None`` if the template at ``path`` reads and compiles, else the problem (``line N: ...``)."""
+    try:
+        return check_source(read_file(path))
+    except ConfigError as exc:
+        return str(exc)
+
+
+def load(plan: PlanConfig) -> Templates:
+    """Every template the registry's steps render, the person's files in place of the defaults."""
+    sources: dict[str, TemplateSource] = {}
+    for spec in steps.STEPS:
+        sc = plan.step(spec.id)
+        custom = {spec.draft_template: sc.template, spec.reminder_template: sc.reminder_template}
+        for name in spec.templates:
+            path = custom.get(name)
+            sources[name] = read_file(path) if path is not None else shipped(name)
+    return Templates.of(sources)
+
+
+def with_templates(cfg: Config) -> Config:
+    """``cfg`` with its templates read, unless they already are."""
+    return cfg if cfg.templates else replace(cfg, templates=load(cfg.plan))

@@ -1,0 +1,105 @@
+"""Templates as the core receives them: already read, compiled in a sandbox on first use.
+
+``followupd.config.templates`` reads the files; ``render`` renders from these.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+from followupd.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """One template's text, and where it came from (shown in error messages)."""
+
+    text: str
+    shown: str  # "followupd/templates/thank-you.j2", or the person's file as "~/tpl/ty.j2"
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Every template a plan renders from, by logical name (``thank-you.j2``,
+    ``reminder-thank-you.j2``), already read.  Compiled once, on first use."""
+
+    sources: tuple[tuple[str, TemplateSource], ...] = ()
+
+    @classmethod
+    def of(cls, sources: Mapping[str, TemplateSource]) -> Templates:
+        return cls(tuple(sorted(sources.items())))
+
+    def __bool__(self) -> bool:
+        return bool(self.sources)
+
+    @cached_property
+    def _by_name(self) -> dict[str, TemplateSource]:
+        return dict(self.sources)
+
+    @cached_property
+    def _env(self) -> SandboxedEnvironment:
+        return sandbox(_Loader(self._by_name))
+
+    def get(self, name: str) -> tuple[Template, TemplateSource]:
+        source = self._by_name.get(name)
+        if source is None:
+            raise ConfigError(f"template {name} was not loaded (followupd.config.templates loads them)")
+        try:
+            return self._env.get_template(name), source
+        except TemplateError as exc:
+            raise template_error(source, exc) from None
+
+
+class _Loader(BaseLoader):
+    def __init__(self, sources: Mapping[str, TemplateSource]) -> None:
+        self.sources = sources
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source = self.sources.get(template)
+        if source is None:
+            raise TemplateNotFound(template)
+        return source.text, source.shown, lambda: True
+
+
+def sandbox(loader: BaseLoader | None = None) -> SandboxedEnvironment:
+    """The one sandboxed environment configuration every template renders in."""
+    return SandboxedEnvironment(loader=loader, undefined=StrictUndefined, autoescape=False,
+                                keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                                cache_size=64)
+
+
+def check_source(source: TemplateSource) -> str | None:
+    """``None`` if the template compiles, else the problem (``line N: ...``)."""
+    try:
+        sandbox(_Loader({"t": source})).get_template("t")
+    except TemplateError as exc:
+        return _describe(source.shown, exc)
+    return None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    """The template line an exception was raised at (Jinja rewrites the traceback)."""
+    line = getattr(exc, "lineno", None)
+    tb: types.TracebackType | None = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _describe(filename: str, exc: BaseException) -> str:
+    """``line N: what went wrong`` (or just what went wrong, when no line is known)."""
+    line = _template_line(exc, filename)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return f"line {line}: template error: {message}" if line else f"template error: {message}"
+
+
+def template_error(source: TemplateSource, exc: BaseException) -> ConfigError:
+    return ConfigError(f"{source.shown}: {_describe(source.shown, exc)}")
