@@ -28,7 +28,8 @@ ROWS_PER_INTERVIEW = 10  # reminders and drafts of one past interview
 def seed_history(state: object, rows: int, now: datetime) -> None:
     """``rows`` ledger rows of settled interviews from the past years."""
     from followupd.core.model import Attendee, CalendarEvent, Kind, LedgerEntry, Status, follow_up_key
-    from followupd.store.state import InterviewRecord, State
+    from followupd.core.tracking import InterviewRecord
+    from followupd.store.state import State
 
     assert isinstance(state, State)
     steps = ("prepare", "thank-you", "references", "handwritten-note", "keep-applying", "check-in")
@@ -65,8 +66,8 @@ def idle_pass_cpu(emu: Emulator, history: int, passes: int) -> tuple[float, floa
     cfg = emulator_config(emu)
     creds = emu.credentials()
     cal = GoogleCalendar(cfg, creds)
-    backends = Backends(source=cal, events=cal, drafts=GmailDrafts(cfg, creds), account=emu.account,
-                        watch=("primary",), write_to="primary")
+    backends = Backends(source=cal, events=cal, drafts=GmailDrafts(cfg, creds),
+                        watch=("primary",), write_to="primary", sink_observed_by_source=True)
     with tempfile.TemporaryDirectory(prefix="followupd-bench-") as tmp:
         state = State(Path(tmp) / "state.db")
         seed_history(state, history, utc_now())

@@ -45,8 +45,8 @@ class World:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            backends = Backends(source=self.cal, events=self.cal, drafts=self.drafts, account="acct",
-                                watch=self.watch, write_to="primary")
+            backends = Backends(source=self.cal, events=self.cal, drafts=self.drafts,
+                                watch=self.watch, write_to="primary", sink_observed_by_source=True)
             self._engine = Engine(self.cfg, backends, State(self.db), self.clock)
         return self._engine
 

@@ -26,7 +26,8 @@ def calendar(monkeypatch: pytest.MonkeyPatch) -> MemoryCalendar:
     cal = MemoryCalendar(tz="America/New_York")
     drafts = MemoryDrafts()
     monkeypatch.setattr(backends, "build_backends", lambda cfg: Backends(
-        source=cal, events=cal, drafts=drafts, account="memory", watch=("primary",), write_to="primary"))
+        source=cal, events=cal, drafts=drafts, watch=("primary",), write_to="primary",
+        sink_observed_by_source=True))
     cal.put_event(event())
     cal.put_event(event("Dentist", id="ev2"))
     cal.put_event(event("Mock interview with coach", id="ev3"))

@@ -218,7 +218,7 @@ def test_reminder_deleted_before_a_full_resync_is_noticed(world: World) -> None:
 
 def test_pass_reads_only_active_interviews_not_history(world: World) -> None:
     """Per-pass cost follows the active interviews: 2,000 settled ones are never loaded."""
-    from followupd.store.state import InterviewRecord
+    from followupd.core.tracking import InterviewRecord
     from reconcile_helpers import entry, reminder
 
     st = world.engine.state

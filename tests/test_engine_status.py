@@ -90,7 +90,7 @@ def test_outcome_for_a_recurring_series_takes_the_latest_held_instance() -> None
 
     from followupd.errors import ConfigError
     from followupd.core.model import CalendarEvent
-    from followupd.store.state import InterviewRecord
+    from followupd.core.tracking import InterviewRecord
     from followupd.cli.status import find_interview
 
     def rec(eid: str, title: str, day: int, series: str | None) -> InterviewRecord:

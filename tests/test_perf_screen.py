@@ -29,7 +29,8 @@ from followupd.core import detect
 from followupd.testing.memory import MemoryCalendar
 from followupd.core.settings import DetectConfig
 from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
-from followupd.backends.protocols import Screen, ScreeningEventSource, SyncResult
+from followupd.backends.protocols import Screen, ScreeningEventSource
+from followupd.core.model import SyncResult
 
 SINCE = datetime(2029, 12, 1, tzinfo=timezone.utc)
 ME = Attendee(email="me@example.com", is_self=True, response="accepted")

@@ -13,7 +13,8 @@ import pytest
 from followupd import paths
 from followupd.store import migrations
 from followupd.core.model import Outcome, Status
-from followupd.store.state import InterviewRecord, State, default_path, event_from_json, event_to_json
+from followupd.core.tracking import InterviewRecord
+from followupd.store.state import State, default_path, event_from_json, event_to_json
 from reconcile_helpers import T0, draft, entry, event, reminder
 
 

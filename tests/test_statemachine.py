@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from engine_helpers import CFG, World, interview
-from followupd.core import detect
 from followupd.core import plan
 from followupd.errors import SafetyStop, TransientError
 from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, Kind, Outcome, Status
@@ -215,8 +214,7 @@ class Reconciliation(RuleBasedStateMachine):
             if not rec.live:
                 assert all(e.status not in (Status.WRITTEN, Status.PLANNED) for e in rows.values()), rec.id
                 continue
-            iv = detect.to_interview(rec.event, w.cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
-                                     decision=rec.decision, first_seen=rec.first_seen)
+            iv = rec.interview(w.cfg)
             tz = st_.timezone(rec.calendar_id)
             assert tz is not None
             for f in plan.plan(iv, w.cfg, ZoneInfo(tz), w.clock.now):

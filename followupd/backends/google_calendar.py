@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from followupd.core import ids
 from followupd.core.settings import Config
 from followupd.errors import ConfigError, FollowupdError, UserDeleted, UserEdited
-from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, FollowUp, LedgerEntry, ReminderContent
-from followupd.backends.protocols import Screen, SyncResult, Written
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, EventStatus, FollowUp, LedgerEntry, ReminderContent, Response
+from followupd.backends.protocols import Screen, Written
+from followupd.core.model import SyncResult
 from followupd.backends.google_common import DEFAULT_TIMEOUT, build_service, rfc3339
 from followupd.backends.retry import HttpStatus, RetryPolicy
 
@@ -274,7 +275,7 @@ def _attendee(data: dict[str, Any], *, organizer: bool = False) -> Attendee:
     return Attendee(email=str(data.get("email", "")).lower(), name=data.get("displayName", ""),
                     is_self=bool(data.get("self", False)), organizer=organizer or bool(data.get("organizer")),
                     resource=bool(data.get("resource", False)),
-                    response=data.get("responseStatus", "needsAction"))
+                    response=Response.parse(data.get("responseStatus")))
 
 
 def to_event(item: dict[str, Any], calendar_id: str, tz: ZoneInfo) -> CalendarEvent:
@@ -286,7 +287,7 @@ def to_event(item: dict[str, Any], calendar_id: str, tz: ZoneInfo) -> CalendarEv
     props = item.get("extendedProperties")
     return CalendarEvent(
         id=item["id"], calendar_id=calendar_id, title=item.get("summary", ""), start=start, end=end,
-        description=item.get("description", ""), status=item.get("status", "confirmed"), all_day=all_day,
+        description=item.get("description", ""), status=EventStatus.parse(item.get("status")), all_day=all_day,
         attendees=tuple(_attendee(a) for a in attendees) if attendees else (),
         organizer=_attendee(organizer, organizer=True) if organizer else None,
         etag=item.get("etag", ""), recurring_event_id=item.get("recurringEventId"),

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import icalendar
 import recurring_ical_events
 
-from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, EventStatus, Response
 from followupd.backends.tzname import iana_name
 
 log = logging.getLogger("followupd.backends.ics")
@@ -27,8 +27,6 @@ log = logging.getLogger("followupd.backends.ics")
 X_INTERVIEW = "X-FOLLOWUPD-INTERVIEW"
 X_STEP = "X-FOLLOWUPD-STEP"
 
-_RESPONSES = {"ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative"}
-_STATUSES = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
 _RESOURCE_TYPES = {"ROOM", "RESOURCE"}
 
 
@@ -151,7 +149,7 @@ def _event(comp: icalendar.Component, *, calendar_id: str, zone: tzinfo, recurri
             email=organizer_email, name=organizer_name or (same.name if same else ""),
             is_self=bool(me) and organizer_email.lower() == me, organizer=True,
             resource=same.resource if same else False,
-            response=same.response if same else "accepted",
+            response=same.response if same else Response.ACCEPTED,
         )
     private = {key: _text(comp, prop) for key, prop in ((PROP_INTERVIEW, X_INTERVIEW), (PROP_STEP, X_STEP))
                if comp.get(prop) is not None}
@@ -159,7 +157,7 @@ def _event(comp: icalendar.Component, *, calendar_id: str, zone: tzinfo, recurri
     fields: dict[str, Any] = dict(
         id=event_id, calendar_id=calendar_id, title=_text(comp, "SUMMARY"), start=start, end=end,
         description=_text(comp, "DESCRIPTION"),
-        status=_STATUSES.get(_text(comp, "STATUS").upper(), "confirmed"),
+        status=EventStatus.parse(_text(comp, "STATUS")),
         all_day=all_day, attendees=attendees, organizer=organizer,
         recurring_event_id=recurring_event_id, private=private, location=_text(comp, "LOCATION"),
     )
@@ -180,7 +178,7 @@ def _attendees(comp: icalendar.Component, *, me: str, organizer: str) -> Iterabl
             is_self=bool(me) and email.lower() == me,
             organizer=bool(organizer) and email.lower() == organizer.lower(),
             resource=str(params.get("CUTYPE", "")).upper() in _RESOURCE_TYPES,
-            response=_RESPONSES.get(str(params.get("PARTSTAT", "")).upper(), "needsAction"),
+            response=Response.parse(str(params.get("PARTSTAT", ""))),
         )
 
 

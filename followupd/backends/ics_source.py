@@ -26,7 +26,7 @@ import icalendar
 
 from followupd.core.settings import Config
 from followupd.errors import ConfigError
-from followupd.backends.protocols import SyncResult
+from followupd.core.model import SyncResult
 from followupd.backends.tzname import system_timezone
 from followupd.backends.ics_events import calendar_zone_name, drop_broken_events, expand
 from followupd.backends.ics_fetch import read_source, shown

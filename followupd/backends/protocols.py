@@ -11,27 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping, Protocol, runtime_checkable
 
-from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """One calendar's changes since ``token``.
-
-    ``full`` is True when ``events`` is the complete listing (first sync, an
-    ICS source, or a resync after a 410): anything known that is absent from it
-    is gone.  When False, ``events`` holds only what changed, deletions
-    included as ``status == "cancelled"``.
-
-    ``passed_over`` is filled only by ``ScreeningEventSource.sync_screened``:
-    the listed events its screen ruled out, by id, each with a function that
-    builds the event.  They belong to the listing as much as ``events`` do.
-    """
-
-    events: tuple[CalendarEvent, ...]
-    next_token: str | None
-    full: bool
-    passed_over: Mapping[str, Callable[[], CalendarEvent]] = field(default_factory=dict)
+from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry, SyncResult
 
 
 # ``(title, description) -> may this event be an interview?``  False must be certain.
@@ -139,9 +119,14 @@ class DraftSink(Protocol):
 
 @dataclass(frozen=True)
 class Backends:
+    """The backends one configuration asks for, with what they can do."""
+
     source: EventSource
     events: EventSink
     drafts: DraftSink
-    account: str  # the account name used in deterministic ids ("local" for ICS)
     watch: tuple[str, ...]
     write_to: str
+    # The reminder sink writes into a calendar the source lists (Google, CalDAV, memory): a sync
+    # reports followupd's own events, so the person's edits and deletions are seen there, and
+    # ``write_to`` is synced even when it is not watched.  False for the ICS output file.
+    sink_observed_by_source: bool = False

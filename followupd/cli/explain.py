@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,7 +26,7 @@ from followupd.backends.protocols import Backends
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
-    from followupd.store.state import InterviewRecord
+    from followupd.core.tracking import InterviewRecord
 
 MAX_CANDIDATES = 10
 Clock = Callable[[], datetime]
@@ -129,8 +130,7 @@ def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcno
         return 0
     rec = _state_record(event.id)
     if rec is not None:
-        interview = to_interview(event, cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
-                                 decision=rec.decision, first_seen=rec.first_seen)
+        interview = replace(rec, event=event).interview(cfg)
     else:
         interview = to_interview(event, cfg)
     print("\n".join(facts(interview, tz)))

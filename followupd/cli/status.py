@@ -14,14 +14,14 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from followupd.core import detect
 from followupd.core import plan
 from followupd.core import steps as registry
 from followupd.core.settings import Config
 from followupd.core.steps import Timing
 from followupd.errors import ConfigError
 from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
-from followupd.store.state import InterviewRecord, State, followup_title
+from followupd.core.tracking import InterviewRecord
+from followupd.store.state import State
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
@@ -64,9 +64,7 @@ def _words(e: LedgerEntry, rec: InterviewRecord) -> str:
 def _planned(rec: InterviewRecord, cfg: Config, tz: str | None, now: datetime) -> list[FollowUp]:
     if not rec.live or rec.settled or tz is None:
         return []
-    iv = detect.to_interview(rec.event, cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
-                             decision=rec.decision, first_seen=rec.first_seen)
-    return plan.plan(iv, cfg, ZoneInfo(tz), now)
+    return plan.plan(rec.interview(cfg), cfg, ZoneInfo(tz), now)
 
 
 def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config, tz: str | None,
@@ -77,7 +75,7 @@ def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config
     for f in _planned(rec, cfg, tz, now):
         if f.key not in ledger:
             due = f"due {_when(f.write_from if f.kind == Kind.DRAFT else f.at, now)}"
-            lines.append(StepLine(f.step, f.kind, f.recipient, followup_title(f), f.at, "due", due))
+            lines.append(StepLine(f.step, f.kind, f.recipient, f.title, f.at, "due", due))
     return sorted(lines, key=lambda s: (s.at, s.step, s.kind.value, s.recipient))
 
 

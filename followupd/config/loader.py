@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 from followupd import paths
 from followupd.paths import display_path
 from followupd.core.settings import (
+    CalendarBackend,
     CalendarConfig,
     Config,
     DetectConfig,
     GoogleConfig,
     IcsConfig,
+    MailBackend,
     MailConfig,
     MaildirConfig,
     MeConfig,
@@ -219,12 +221,12 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
 
     t = r.table(data, "calendar")
     calendar = CalendarConfig(
-        backend=r.choice(t, "[calendar]", "backend", "ics", ("google", "ics")),
+        backend=CalendarBackend(r.choice(t, "[calendar]", "backend", "ics", tuple(CalendarBackend))),
         watch=r.strings(t, "[calendar]", "watch", ("primary",), nonempty=True),
         write_to=r.string(t, "[calendar]", "write_to", "primary") or "primary",
     )
-    mail = MailConfig(backend=r.choice(r.table(data, "mail"), "[mail]", "backend", "maildir",
-                                       ("gmail", "maildir")))
+    mail = MailConfig(backend=MailBackend(r.choice(r.table(data, "mail"), "[mail]", "backend", "maildir",
+                                                   tuple(MailBackend))))
 
     t = r.table(data, "google")
     needs_google = calendar.backend == "google" or mail.backend == "gmail"

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 
 from followupd.core.settings import Config
 from followupd.core.message import check_address, sanitize_header
-from followupd.core.model import Attendee, CalendarEvent, Interview, Outcome, Person
+from followupd.core.model import Attendee, CalendarEvent, EventStatus, Interview, Outcome, Person, Response
 
 INTERVIEW_TAG = "#interview"
 EXCLUDE_TAG = "#nofollowup"
@@ -38,12 +39,25 @@ _DECISION = re.compile(r"(?<!\w)decision\s*:\s*(\d{4}-\d{2}-\d{2})", re.IGNORECA
 _SEPARATORS = re.compile(r"\s+[-–—|/·:]\s+|\s*[|–—·]\s*|:\s+")
 
 
+class VerdictRule(StrEnum):
+    """The rule of SPEC §3 that decided whether an event is an interview."""
+
+    WRITTEN_BY_FOLLOWUPD = "written-by-followupd"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    EXCLUDE_TAG = "exclude-tag"
+    EXCLUDE_KEYWORD = "exclude-keyword"
+    TAG = "tag"
+    KEYWORD = "keyword"
+    NO_MATCH = "no-match"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Whether an event is an interview, the rule that decided, and why (for ``explain``)."""
 
     is_interview: bool
-    rule: str  # keyword | tag | exclude-tag | exclude-keyword | declined | cancelled | written-by-followupd | no-match
+    rule: VerdictRule
     reason: str
 
 
@@ -106,32 +120,32 @@ def may_be_interview(title: str, description: str, cfg: Config) -> bool:
 def classify(event: CalendarEvent, cfg: Config) -> Verdict:
     """Decide whether ``event`` is an interview (SPEC §3); the first rule that applies wins."""
     if event.written_by_followupd:
-        return Verdict(False, "written-by-followupd", "followupd wrote this event (it is one of its reminders)")
-    if event.status == "cancelled":
-        return Verdict(False, "cancelled", "the event is cancelled")
+        return Verdict(False, VerdictRule.WRITTEN_BY_FOLLOWUPD, "followupd wrote this event (it is one of its reminders)")
+    if event.status == EventStatus.CANCELLED:
+        return Verdict(False, VerdictRule.CANCELLED, "the event is cancelled")
     me = next((a for a in event.attendees if _is_me(a, cfg)), None)
-    if me is not None and me.response == "declined":
-        return Verdict(False, "declined", "you declined the invitation")
+    if me is not None and me.response == Response.DECLINED:
+        return Verdict(False, VerdictRule.DECLINED, "you declined the invitation")
     title = event.title
     # Most events carry no "#" at all: skip the tag searches for them (this runs on every event).
     tagged = [(w, text) for w, text in (("title", title), ("description", event.description)) if "#" in text]
     where = next((w for w, text in tagged if _EXCLUDE_TAG.search(text)), None)
     if where:
-        return Verdict(False, "exclude-tag", f"the {where} carries the tag {EXCLUDE_TAG}")
+        return Verdict(False, VerdictRule.EXCLUDE_TAG, f"the {where} carries the tag {EXCLUDE_TAG}")
     excludes = keyword_regex(cfg.detect.exclude)
     m = excludes.search(title) if excludes else None
     if m:
         word = _matched_keyword(m, cfg.detect.exclude)
-        return Verdict(False, "exclude-keyword", f'the title matches the exclude keyword "{word}"')
+        return Verdict(False, VerdictRule.EXCLUDE_KEYWORD, f'the title matches the exclude keyword "{word}"')
     where = next((w for w, text in tagged if _INTERVIEW_TAG.search(text)), None)
     if where:
-        return Verdict(True, "tag", f"the {where} carries the tag {INTERVIEW_TAG}")
+        return Verdict(True, VerdictRule.TAG, f"the {where} carries the tag {INTERVIEW_TAG}")
     keywords = keyword_regex(cfg.detect.keywords)
     m = keywords.search(title) if keywords else None
     if m:
         word = _matched_keyword(m, cfg.detect.keywords)
-        return Verdict(True, "keyword", f'the title matches the keyword "{word}" ("{m.group(0)}")')
-    return Verdict(False, "no-match", f"the title matches none of the keywords ({', '.join(cfg.detect.keywords)}) "
+        return Verdict(True, VerdictRule.KEYWORD, f'the title matches the keyword "{word}" ("{m.group(0)}")')
+    return Verdict(False, VerdictRule.NO_MATCH, f"the title matches none of the keywords ({', '.join(cfg.detect.keywords)}) "
                    f"and neither title nor description carries {INTERVIEW_TAG}")
 
 
@@ -178,7 +192,7 @@ def interviewers(event: CalendarEvent, cfg: Config) -> tuple[Person, ...]:
     for a in event.attendees:
         email = a.email.strip().lower()
         if (not _usable(email) or email in seen or _is_me(a, cfg) or a.resource
-                or a.response == "declined"):
+                or a.response == Response.DECLINED):
             continue
         seen.add(email)
         people.append(_person(a))

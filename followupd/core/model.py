@@ -11,13 +11,47 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Mapping
+from typing import Callable, Mapping
 
 # Keys of extendedProperties.private on the events followupd writes (SPEC §4.2).
 PROP_INTERVIEW = "followupd_interview"
 PROP_STEP = "followupd_step"
 # Header carried by every draft (SPEC §4.4).
 DRAFT_KEY_HEADER = "X-Followupd-Key"
+
+
+class EventStatus(StrEnum):
+    """An event's status, as Google and iCalendar name it."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def parse(cls, text: str | None) -> EventStatus:
+        """The status a source reports; anything unknown counts as confirmed."""
+        try:
+            return cls((text or "").lower())
+        except ValueError:
+            return cls.CONFIRMED
+
+
+class Response(StrEnum):
+    """An attendee's answer to the invitation (Google's responseStatus, iCalendar's PARTSTAT)."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+    NEEDS_ACTION = "needsAction"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Response:
+        """Google's spelling or iCalendar's (``NEEDS-ACTION``); anything unknown: no answer yet."""
+        value = (text or "").strip()
+        for r in cls:
+            if value.lower().replace("-", "") == r.value.lower():
+                return r
+        return cls.NEEDS_ACTION
 
 
 class Kind(StrEnum):
@@ -65,7 +99,7 @@ class Attendee:
     is_self: bool = False
     organizer: bool = False
     resource: bool = False
-    response: str = "needsAction"  # accepted | declined | tentative | needsAction
+    response: Response = Response.NEEDS_ACTION
 
 
 @dataclass(frozen=True)
@@ -78,7 +112,7 @@ class CalendarEvent:
     start: datetime
     end: datetime
     description: str = ""
-    status: str = "confirmed"  # confirmed | tentative | cancelled
+    status: EventStatus = EventStatus.CONFIRMED
     all_day: bool = False
     attendees: tuple[Attendee, ...] = ()
     organizer: Attendee | None = None
@@ -156,6 +190,11 @@ class FollowUp:
         return follow_up_key(self.interview_id, self.step, self.kind, self.recipient)
 
     @property
+    def title(self) -> str:
+        """The reminder's title or the draft's subject (log lines, the ledger, ``status``)."""
+        return self.content.title if isinstance(self.content, ReminderContent) else self.content.subject
+
+    @property
     def content_hash(self) -> str:
         return content_hash(self.content)
 
@@ -199,3 +238,23 @@ def content_hash(content: ReminderContent | DraftContent) -> str:
     else:
         data = [content.to.email, content.to.name, content.subject, content.body]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """One calendar's changes since a sync token, as a source reports them.
+
+    ``full`` is True when ``events`` is the complete listing (first sync, an
+    ICS source, or a resync after a 410): anything known that is absent from it
+    is gone.  When False, ``events`` holds only what changed, deletions
+    included as ``status == "cancelled"``.
+
+    ``passed_over`` is filled only by ``ScreeningEventSource.sync_screened``:
+    the listed events its screen ruled out, by id, each with a function that
+    builds the event.  They belong to the listing as much as ``events`` do.
+    """
+
+    events: tuple[CalendarEvent, ...]
+    next_token: str | None
+    full: bool
+    passed_over: Mapping[str, Callable[[], CalendarEvent]] = field(default_factory=dict)

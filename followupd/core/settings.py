@@ -7,6 +7,7 @@ receives one of these frozen dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Mapping
 
@@ -26,6 +27,16 @@ DEFAULT_KEYWORDS = (
 DEFAULT_EXCLUDES = ("mock interview",)
 
 
+class CalendarBackend(StrEnum):
+    GOOGLE = "google"
+    ICS = "ics"
+
+
+class MailBackend(StrEnum):
+    GMAIL = "gmail"
+    MAILDIR = "maildir"
+
+
 @dataclass(frozen=True)
 class MeConfig:
     name: str = ""
@@ -35,14 +46,14 @@ class MeConfig:
 
 @dataclass(frozen=True)
 class CalendarConfig:
-    backend: str = "ics"  # google | ics
+    backend: CalendarBackend = CalendarBackend.ICS
     watch: tuple[str, ...] = ("primary",)
     write_to: str = "primary"
 
 
 @dataclass(frozen=True)
 class MailConfig:
-    backend: str = "maildir"  # gmail | maildir
+    backend: MailBackend = MailBackend.MAILDIR
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from followupd.errors import UserDeleted, UserEdited
 from followupd.core.model import FollowUp, Kind, LedgerEntry, Status
 from followupd.backends.protocols import Backends, Written
 from followupd.core.reconcile import Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw
-from followupd.store.state import State, followup_title
+from followupd.store.state import State
 
 log = logging.getLogger("followupd.apply")
 
@@ -68,13 +68,13 @@ def describe(action: Action, titles: Mapping[str, str], *, dry_run: bool = False
 
     if isinstance(action, Create):
         f = action.followup
-        what = _what(f.kind, followup_title(f), f.recipient, titles.get(f.interview_id, f.interview_id))
+        what = _what(f.kind, f.title, f.recipient, titles.get(f.interview_id, f.interview_id))
         if f.kind == Kind.REMINDER:
             return f"{verb('created', 'create')} {what} at {_when(f.at)}"
         return f"{verb('wrote', 'write')} {what}"
     if isinstance(action, Skip):
         f = action.followup
-        what = _what(f.kind, followup_title(f), f.recipient, titles.get(f.interview_id, f.interview_id))
+        what = _what(f.kind, f.title, f.recipient, titles.get(f.interview_id, f.interview_id))
         return f"{verb('skipped', 'skip')} {what} ({action.reason})"
     e = action.entry
     what = _what(e.kind, e.title or e.step, e.recipient, titles.get(e.interview_id, e.interview_id))
@@ -134,7 +134,7 @@ class Applier:
     @staticmethod
     def _entry_for(f: FollowUp, status: Status) -> LedgerEntry:
         return LedgerEntry(key=f.key, interview_id=f.interview_id, step=f.step, kind=f.kind, recipient=f.recipient,
-                           status=status, at=f.at, content_hash=f.content_hash, title=followup_title(f))
+                           status=status, at=f.at, content_hash=f.content_hash, title=f.title)
 
     def _create(self, f: FollowUp) -> Written:
         _slow()
@@ -217,7 +217,7 @@ class Applier:
             _slow()
         except (UserEdited, UserDeleted) as exc:
             return self._conflict(e, exc, *self._left_alone(e))
-        self._record(replace(e, at=f.at, title=followup_title(f)), Status.WRITTEN, w, f.content_hash)
+        self._record(replace(e, at=f.at, title=f.title), Status.WRITTEN, w, f.content_hash)
         return line
 
     def _do_withdraw(self, action: Withdraw, line: str) -> str:

@@ -1,4 +1,8 @@
-"""One pass: sync → detect → plan → reconcile → safety check → apply (SPEC §5).
+"""One pass: load → track → plan → reconcile → safety stop → apply → commit (SPEC §5).
+
+The engine does the I/O; the decisions are the core's: ``core.tracking`` turns
+the listings into interview records, ``core.plan`` into desired follow-ups,
+``core.reconcile`` into actions, which ``runtime.apply`` carries out.
 
 A pass only looks at what changed and at the *active* interviews (not yet
 settled), so its cost follows the number of changes, not the history.  With
@@ -16,27 +20,25 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from followupd.core import detect
-from followupd.core import plan
-from followupd.runtime.apply import Applier, describe
+from followupd.backends.protocols import Backends, ScreeningEventSource
 from followupd.config.templates import with_templates
-from followupd.core.settings import Config
-from followupd.errors import SafetyStop
-from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, FollowUp, Kind, LedgerEntry, Observed, Status
-from followupd.core.model import follow_up_key
-from followupd.backends.protocols import Backends, ScreeningEventSource, SyncResult
+from followupd.core import detect, plan
+from followupd.core.model import FollowUp, Kind, SyncResult
 from followupd.core.reconcile import Action, reconcile, withdrawals
-from followupd.store.state import InterviewRecord, State, followup_title
+from followupd.core.settings import Config
+from followupd.core.tracking import InterviewRecord, Tracker, settled
+from followupd.errors import SafetyStop
+from followupd.runtime.apply import Applier, describe
+from followupd.store.state import State
 
 log = logging.getLogger("followupd.engine")
 
 MAX_WITHDRAWALS = 20
-_GONE_BY_RULE = {"cancelled": "interview cancelled", "declined": "interview declined"}
 
 
 @dataclass
@@ -49,22 +51,6 @@ class PassReport:
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass
-class _Pass:
-    """What one pass gathers before deciding anything."""
-
-    records: dict[str, InterviewRecord]  # active interviews, plus the ones this pass touched
-    changed: dict[str, InterviewRecord] = field(default_factory=dict)
-    observed: dict[str, Observed] = field(default_factory=dict)
-    tokens: dict[str, str | None] = field(default_factory=dict)
-    first_sight: set[str] = field(default_factory=set)
-    full_listings: set[str] = field(default_factory=set)  # calendars listed in full this pass
-
-    def put(self, rec: InterviewRecord) -> None:
-        self.records[rec.id] = rec
-        self.changed[rec.id] = rec
 
 
 class Engine:
@@ -84,64 +70,62 @@ class Engine:
         self.state.close()
 
     # -- the pass ------------------------------------------------------------
-    def _sink_is_source(self) -> bool:
-        """True when reminders go to the calendar backend that is also synced (Google, memory),
-        so a sync reports followupd's own events and the person's edits to them."""
-        return (self.backends.events is self.backends.source)  # type: ignore[comparison-overlap]
-
     def calendars(self) -> tuple[list[str], set[str]]:
         """The calendars to sync, and those synced only to observe followupd's own reminders."""
         cals = list(dict.fromkeys(self.backends.watch))
         observe_only: set[str] = set()
-        if self._sink_is_source() and self.backends.write_to not in cals:
+        if self.backends.sink_observed_by_source and self.backends.write_to not in cals:
             cals.append(self.backends.write_to)
             observe_only.add(self.backends.write_to)
         return cals, observe_only
 
     def run_pass(self, dry_run: bool = False) -> PassReport:
+        """load → track → plan → reconcile → safety stop → apply → commit."""
         now = self.clock()
         time_min = now - timedelta(days=self.cfg.plan.lookback_days)
         cals, observe_only = self.calendars()
-        p = _Pass(records={r.id: r for r in self.state.active_interviews()})
+        tracker = Tracker(self.cfg, now, time_min, records={r.id: r for r in self.state.active_interviews()})
+        tokens: dict[str, str | None] = {}
         for cal in cals:
             result = self._sync(cal, time_min)
-            p.tokens[cal] = result.next_token
-            if result.full:
-                p.full_listings.add(cal)
-            self._absorb(p, cal, result, now, time_min, candidates=cal not in observe_only)
+            tokens[cal] = result.next_token
+            candidates = cal not in observe_only
+            unknown = tracker.wanted(result) if candidates else []
+            if unknown:
+                tracker.know(self.state.interviews_by_id(unknown))  # settled ones that changed
+            tracker.absorb(cal, result, candidates=candidates)
 
-        work = {i: r for i, r in p.records.items() if not r.settled}
-        desired, skipped = self._plan(p, work, now, dry_run)
+        work = {i: r for i, r in tracker.records.items() if not r.settled}
+        desired, skipped = self._plan(tracker, work, dry_run)
         ledger = self.state.ledger_for(work)
-        if self._sink_is_source() and self.backends.write_to in p.full_listings:
-            _absent_means_deleted(p, ledger, time_min)
+        if self.backends.sink_observed_by_source and self.backends.write_to in tracker.full_listings:
+            tracker.absent_means_deleted(ledger)
         live = {i for i, r in work.items() if r.live}
         reasons = {i: r.gone_reason for i, r in work.items() if not r.live}
-        actions = reconcile(desired, ledger, p.observed, live, now, skipped=skipped, gone_reasons=reasons)
+        actions = reconcile(desired, ledger, tracker.observed, live, now, skipped=skipped, gone_reasons=reasons)
         n = withdrawals(actions)
         if n > MAX_WITHDRAWALS:
             raise SafetyStop(
                 f"safety stop: this pass would withdraw {n} follow-ups (more than {MAX_WITHDRAWALS}), "
                 "so it changed nothing. Check the calendar: a bulk deletion, or a change to [calendar] watch? "
                 "followupd will keep stopping until the calendar looks as expected again.")
-        titles = {i: r.title for i, r in p.records.items()}
+        titles = {i: r.title for i, r in tracker.records.items()}
         report = PassReport(interviews=len(live), next_due=_next_due(desired, now))
         if dry_run:
             report.actions = [describe(a, titles, dry_run=True) for a in actions]
         else:
-            self.state.put_interviews(list(p.changed.values()))
+            self.state.put_interviews(list(tracker.changed.values()))
             applied = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
             report.actions = applied.lines
             if not applied.stopped:
-                self._settle(work, desired, now)
-                self.state.set_sync_tokens(p.tokens)
+                self.state.settle(settled(work, self.state.ledger_for(work).values(), desired, now))
+                self.state.set_sync_tokens(tokens)
         report.summary = _summary(len(cals) - len(observe_only), report)
         return report
 
-    # -- sync results → interview records and observations -------------------
     def _sync(self, cal: str, time_min: datetime) -> SyncResult:
         """One calendar's changes.  A screening source does not build the events that cannot be
-        interviews (most of a first sync's thousands); ``_absorb`` builds the few it knows."""
+        interviews (most of a first sync's thousands); the tracker builds the few it knows."""
         source, token = self.backends.source, self.state.sync_token(cal)
         if isinstance(source, ScreeningEventSource):
             return source.sync_screened(cal, token, time_min, self._may_be_interview)
@@ -149,62 +133,6 @@ class Engine:
 
     def _may_be_interview(self, title: str, description: str) -> bool:
         return detect.may_be_interview(title, description, self.cfg)
-
-    def _absorb(self, p: _Pass, cal: str, result: SyncResult, now: datetime, time_min: datetime,
-                *, candidates: bool) -> None:
-        if result.full and not result.events and not result.passed_over:
-            known = [r for r in p.records.values()
-                     if r.calendar_id == cal and r.live and not r.settled and r.event.end > time_min]
-            if known:
-                raise SafetyStop(
-                    f"safety stop: calendar {cal!r} came back empty while {len(known)} interview(s) were "
-                    "known there, so this pass changed nothing. If the calendar is really empty now, "
-                    "check [calendar] watch and the account; followupd keeps stopping until it lists events.")
-        unknown = [e.id for e in result.events if not e.written_by_followupd and e.id not in p.records]
-        unknown += [i for i in result.passed_over if i not in p.records]
-        if unknown and candidates:
-            p.records.update(self.state.interviews_by_id(unknown))  # settled ones that changed
-        events = result.events
-        if candidates and result.passed_over:
-            # A passed-over event is no interview: it matters only if it was one (untagged, declined…).
-            events += tuple(build() for i, build in result.passed_over.items() if i in p.records)
-        seen: set[str] = set()
-        for ev in events:
-            if ev.written_by_followupd:
-                key = follow_up_key(ev.private[PROP_INTERVIEW], ev.private.get(PROP_STEP, ""), Kind.REMINDER)
-                p.observed[key] = Observed(key, ev.id, ev.etag, deleted=ev.status == "cancelled")
-            elif candidates:
-                seen.add(ev.id)
-                self._event(p, cal, ev, now)
-        if result.full and candidates:
-            for rec in list(p.records.values()):
-                if (rec.calendar_id == cal and rec.live and not rec.settled and rec.id not in seen
-                        and rec.event.end > time_min):
-                    p.put(replace(rec, live=False, gone_reason="interview deleted"))
-
-    def _event(self, p: _Pass, cal: str, ev: CalendarEvent, now: datetime) -> None:
-        rec = p.records.get(ev.id)
-        if rec is not None and rec.calendar_id != cal:
-            return  # the same event seen through a second calendar: the first one owns it
-        if ev.status == "cancelled":
-            if rec is not None and rec.live:
-                # a settled interview stays settled: its follow-ups are all in the past
-                p.put(replace(rec, event=replace(rec.event, status="cancelled"), live=False,
-                              gone_reason="interview cancelled"))
-            return
-        verdict = detect.classify(ev, self.cfg)
-        if not verdict.is_interview:
-            if rec is not None and rec.live:
-                reason = _GONE_BY_RULE.get(verdict.rule, "no longer marked as an interview")
-                p.put(replace(rec, event=ev, live=False, gone_reason=reason))
-            return
-        if rec is None:
-            if plan.in_window(ev, now, self.cfg.plan.lookback_days):
-                p.put(InterviewRecord(event=ev, first_seen=now))
-                p.first_sight.add(ev.id)
-            return
-        if rec.event != ev or not rec.live:
-            p.put(replace(rec, event=ev, live=True, gone_reason="", settled=False))
 
     # -- planning --------------------------------------------------------------
     def _timezone(self, calendar_id: str, dry_run: bool) -> ZoneInfo:
@@ -216,57 +144,20 @@ class Engine:
         self._tz[calendar_id] = name
         return ZoneInfo(name)
 
-    def _plan(self, p: _Pass, work: Mapping[str, InterviewRecord], now: datetime,
+    def _plan(self, tracker: Tracker, work: Mapping[str, InterviewRecord],
               dry_run: bool) -> tuple[list[FollowUp], list[FollowUp]]:
         desired: list[FollowUp] = []
         skipped: list[FollowUp] = []
         for rec in work.values():
             if not rec.live:
                 continue
-            iv = detect.to_interview(rec.event, self.cfg, outcome=rec.outcome, outcome_at=rec.outcome_at,
-                                     decision=rec.decision, first_seen=rec.first_seen)
-            if iv.outcome is not None and rec.outcome is None:  # a tag in the description: record when seen
-                rec = replace(rec, outcome=iv.outcome, outcome_at=now)
-                p.put(rec)
-                iv = replace(iv, outcome_at=now)
-            tz = self._timezone(rec.calendar_id, dry_run)
-            wanted, past = plan.plan_with_skipped(iv, self.cfg, tz, now)
+            iv = tracker.interview(rec)
+            wanted, past = plan.plan_with_skipped(iv, self.cfg, self._timezone(rec.calendar_id, dry_run),
+                                                  tracker.now)
             desired.extend(wanted)
-            if rec.id in p.first_sight:
+            if rec.id in tracker.first_sight:
                 skipped.extend(past)  # dropped as already past when first seen: recorded, so it never comes later
         return desired, skipped
-
-    def _settle(self, work: Mapping[str, InterviewRecord], desired: list[FollowUp], now: datetime) -> None:
-        """Mark interviews on which nothing more can happen, so later passes skip them."""
-        ledger = self.state.ledger_for(work)
-        by_iv: dict[str, list[LedgerEntry]] = {}
-        for e in ledger.values():
-            by_iv.setdefault(e.interview_id, []).append(e)
-        wanted: dict[str, list[FollowUp]] = {}
-        for f in desired:
-            wanted.setdefault(f.interview_id, []).append(f)
-        done: list[str] = []
-        for iv_id, rec in work.items():
-            entries = by_iv.get(iv_id, [])
-            if any(e.status == Status.PLANNED for e in entries):
-                continue
-            if not rec.live:
-                if all(e.status != Status.WRITTEN for e in entries):
-                    done.append(iv_id)
-                continue
-            fs = wanted.get(iv_id, [])
-            if rec.event.end <= now and all(f.at <= now and f.key in ledger for f in fs):
-                done.append(iv_id)
-        self.state.settle(done)
-
-
-def _absent_means_deleted(p: _Pass, ledger: Mapping[str, LedgerEntry], time_min: datetime) -> None:
-    """A full listing of the reminder calendar omits deleted events: a reminder followupd wrote
-    that falls inside the listed window and is absent was deleted by the person."""
-    for e in ledger.values():
-        if (e.kind == Kind.REMINDER and e.status in (Status.WRITTEN, Status.EDITED) and e.key not in p.observed
-                and e.at > time_min):
-            p.observed[e.key] = Observed(e.key, e.backend_id, e.version, deleted=True)
 
 
 def _next_due(desired: list[FollowUp], now: datetime) -> tuple[datetime, str] | None:
@@ -274,7 +165,7 @@ def _next_due(desired: list[FollowUp], now: datetime) -> tuple[datetime, str] | 
     if not upcoming:
         return None
     f = upcoming[0][2]
-    label = followup_title(f) if f.kind == Kind.REMINDER else f"draft '{followup_title(f)}'"
+    label = f.title if f.kind == Kind.REMINDER else f"draft '{f.title}'"
     return f.at, label
 
 

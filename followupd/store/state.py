@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -27,42 +27,19 @@ from followupd.core.model import (
     Attendee,
     CalendarEvent,
     DraftContent,
+    EventStatus,
     FollowUp,
     Kind,
     LedgerEntry,
     Outcome,
     Person,
     ReminderContent,
+    Response,
     Status,
 )
+from followupd.core.tracking import InterviewRecord
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-@dataclass(frozen=True)
-class InterviewRecord:
-    """An interview as followupd remembers it between passes."""
-
-    event: CalendarEvent
-    first_seen: datetime
-    outcome: Outcome | None = None
-    outcome_at: datetime | None = None
-    decision: date | None = None
-    live: bool = True
-    gone_reason: str = ""  # why it is no longer live: "interview cancelled", ...
-    settled: bool = False
-
-    @property
-    def id(self) -> str:
-        return self.event.id
-
-    @property
-    def calendar_id(self) -> str:
-        return self.event.calendar_id
-
-    @property
-    def title(self) -> str:
-        return self.event.title
 
 
 # ---------------------------------------------------------------- JSON codecs
@@ -87,16 +64,20 @@ def event_to_json(ev: CalendarEvent) -> str:
     }, ensure_ascii=False, sort_keys=True)
 
 
+def _attendee(d: dict[str, Any]) -> Attendee:
+    return Attendee(**{**d, "response": Response.parse(d.get("response"))})
+
+
 def event_from_json(text: str) -> CalendarEvent:
     d = json.loads(text)
     org = d.get("organizer")
     return CalendarEvent(
         id=d["id"], calendar_id=d["calendar_id"], title=d["title"],
         start=datetime.fromisoformat(d["start"]), end=datetime.fromisoformat(d["end"]),
-        description=d.get("description", ""), status=d.get("status", "confirmed"),
+        description=d.get("description", ""), status=EventStatus.parse(d.get("status")),
         all_day=bool(d.get("all_day", False)),
-        attendees=tuple(Attendee(**a) for a in d.get("attendees", [])),
-        organizer=Attendee(**org) if org else None, etag=d.get("etag", ""),
+        attendees=tuple(_attendee(a) for a in d.get("attendees", [])),
+        organizer=_attendee(org) if org else None, etag=d.get("etag", ""),
         recurring_event_id=d.get("recurring_event_id"), private=dict(d.get("private", {})),
         location=d.get("location", ""),
     )
@@ -130,10 +111,6 @@ def followup_from_json(text: str) -> FollowUp:
     return FollowUp(interview_id=d["interview_id"], step=d["step"], kind=Kind(d["kind"]),
                     at=datetime.fromisoformat(d["at"]), write_from=datetime.fromisoformat(d["write_from"]),
                     content=content, recipient=d["recipient"], calendar_id=d["calendar_id"])
-
-
-def followup_title(f: FollowUp) -> str:
-    return f.content.title if isinstance(f.content, ReminderContent) else f.content.subject
 
 
 # ---------------------------------------------------------------- the store

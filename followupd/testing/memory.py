@@ -23,8 +23,9 @@ from typing import Callable, TypeVar
 
 from followupd.core import ids
 from followupd.errors import UserDeleted, UserEdited
-from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, DraftContent, FollowUp, LedgerEntry, ReminderContent
-from followupd.backends.protocols import SyncResult, Written
+from followupd.core.model import PROP_INTERVIEW, PROP_STEP, CalendarEvent, DraftContent, EventStatus, FollowUp, LedgerEntry, ReminderContent
+from followupd.backends.protocols import Written
+from followupd.core.model import SyncResult
 
 T = TypeVar("T")
 
@@ -106,7 +107,7 @@ class MemoryCalendar(_Faulty):
 
     def all_events(self, calendar_id: str | None = None) -> list[CalendarEvent]:
         """Every event of a calendar, deleted ones included (as ``status == "cancelled"``)."""
-        return [replace(i.event, status="cancelled") if i.deleted else i.event
+        return [replace(i.event, status=EventStatus.CANCELLED) if i.deleted else i.event
                 for i in self._items(calendar_id or self.write_to).values()]
 
     def user_edit(self, event_id: str, calendar_id: str | None = None, **changes: object) -> CalendarEvent:
@@ -118,7 +119,7 @@ class MemoryCalendar(_Faulty):
     def user_delete(self, event_id: str, calendar_id: str | None = None) -> None:
         cal = calendar_id or self.write_to
         item = self._items(cal)[event_id]
-        self._store(cal, replace(item.event, status="cancelled"), deleted=True)
+        self._store(cal, replace(item.event, status=EventStatus.CANCELLED), deleted=True)
 
     def invalidate_tokens(self) -> None:
         """Every outstanding sync token becomes stale (Google's 410 Gone)."""
@@ -137,7 +138,7 @@ class MemoryCalendar(_Faulty):
             events = tuple(i.event for i in sorted(items.values(), key=lambda i: i.seq)
                            if not i.deleted and i.event.end > time_min)
             return SyncResult(events=events, next_token=new_token, full=True)
-        changed = tuple(replace(i.event, status="cancelled") if i.deleted else i.event
+        changed = tuple(replace(i.event, status=EventStatus.CANCELLED) if i.deleted else i.event
                         for i in sorted(items.values(), key=lambda i: i.seq) if i.seq > since)
         return SyncResult(events=changed, next_token=new_token, full=False)
 
@@ -196,7 +197,7 @@ class MemoryCalendar(_Faulty):
     def delete(self, entry: LedgerEntry) -> None:
         def body() -> None:
             item = self._current(entry)
-            self._store(self.write_to, replace(item.event, status="cancelled"), deleted=True)
+            self._store(self.write_to, replace(item.event, status=EventStatus.CANCELLED), deleted=True)
         self._call("delete", body)
 
     def flush(self) -> None:
