@@ -21,6 +21,8 @@ import pytest
 
 from daemon_helpers import NotifyListener
 
+from followupd_under_test import command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,8 +44,8 @@ def daemons() -> Iterator[list["DaemonProcess"]]:
 
 
 def followupd(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``python -m followupd ARGS`` to completion."""
-    return subprocess.run([sys.executable, "-m", "followupd", *args], env=env or dict(os.environ),
+    """``followupd ARGS`` to completion (through the test launcher)."""
+    return subprocess.run(command(*args), env=env or dict(os.environ),
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
@@ -70,8 +72,7 @@ class DaemonProcess:
             env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "followupd", *args, "--config", str(config), "run",
-             "--interval", str(interval)],
+            command(*args, "--config", str(config), "run", "--interval", str(interval)),
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._stderr)
 
     def log(self) -> str:

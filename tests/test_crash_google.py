@@ -3,7 +3,7 @@
 The Google emulator of ``tests/emulator`` plays Calendar and Gmail; the
 daemon is a subprocess with its credentials in keyrings.alt's plaintext file
 keyring (test-only, see ``daemon_process.file_keyring_env``).  Writes are
-slowed with ``FOLLOWUPD_TEST_SLOW_WRITES`` (read by ``apply``) so the SIGKILLs
+slowed with ``FOLLOWUPD_TEST_SLOW_WRITES`` (read by ``tests/followupd_under_test.py``) so the SIGKILLs
 land between the intent, the backend call and the ledger commit.
 
 What it exercises (SPEC §4.4):
@@ -42,7 +42,7 @@ from daemon_helpers import NotifyListener
 from daemon_process import DaemonProcess, file_keyring_env, followupd, write_grant
 from emulator import Emulator
 from followupd.core import ids
-from followupd.runtime.apply import SLOW_WRITES_ENV
+from followupd_under_test import SLOW_WRITES as SLOW_WRITES_ENV
 from followupd.core.model import DRAFT_KEY_HEADER, PROP_INTERVIEW, PROP_STEP
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """kill -9 at random moments of ``run --once`` on the local default (ICS + Maildir).
 
-Writes are slowed with ``FOLLOWUPD_TEST_SLOW_WRITES`` (read by ``apply``) so
+Writes are slowed with ``FOLLOWUPD_TEST_SLOW_WRITES`` (read by ``tests/followupd_under_test.py``) so
 the SIGKILLs land between intents, backend writes and ledger commits.  After
 ~20 kills and a final clean run, the output must hold every follow-up exactly
 once: no duplicate UIDs in the ICS output, no duplicate ``X-Followupd-Key`` in
@@ -23,6 +23,8 @@ import icalendar
 import pytest
 
 from followupd.core.model import DRAFT_KEY_HEADER
+
+from followupd_under_test import SLOW_WRITES, command
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +71,7 @@ def _setup(base: Path, source: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _run(cfg: Path, env: dict[str, str], kill_after: float | None = None) -> int | None:
-    cmd = [sys.executable, "-m", "followupd", "--config", str(cfg), "--quiet", "run", "--once"]
+    cmd = command("--config", str(cfg), "--quiet", "run", "--once")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is None:
         _, err = proc.communicate(timeout=120)
@@ -111,7 +113,7 @@ def test_kill9_never_duplicates_never_loses(tmp_path: Path) -> None:
     assert expected_uids and expected_keys
 
     cfg, env = _setup(tmp_path / "killed", source)
-    env["FOLLOWUPD_TEST_SLOW_WRITES"] = "0.05"
+    env[SLOW_WRITES] = "0.05"
     rng = random.Random(20261124)
     progress = []
     for _ in range(KILLS):

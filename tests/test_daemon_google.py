@@ -90,7 +90,7 @@ def test_revoked_grant_waits_writes_nothing_and_recovers_after_import(
     cfg = google_config(isolated_home, emu.base_url)
     import_grant(isolated_home, cfg, emu, "rt-old")
     d = DaemonProcess(cfg, listener, tmp_path, interval=1,
-                      extra_env={"FOLLOWUPD_AUTH_RETRY_SECONDS": "2"})
+                      extra_env={"FOLLOWUPD_TEST_AUTH_RETRY": "2"})
     daemons.append(d)
     listener.wait_status("watching", timeout=30)
 

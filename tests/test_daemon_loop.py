@@ -20,7 +20,7 @@ import pytest
 from daemon_helpers import FakeEngine, FakeReport, NotifyListener, config_with
 from followupd.runtime.backoff import Backoff
 from followupd.core.settings import Config
-from followupd.runtime.daemon import AUTH_STATUS, Daemon, auth_retry_seconds
+from followupd.runtime.daemon import AUTH_STATUS, Daemon
 from followupd.errors import AuthError, ConfigError, KeyringUnusable, SafetyStop, TransientError
 from followupd.runtime.notify import Notifier
 
@@ -186,15 +186,6 @@ def test_reload_with_a_good_config_swaps_the_engine(tmp_path: Path, listener: No
     assert h.daemon.cfg is new_cfg and old.closed
     h.daemon.run_one_pass()
     assert new.passes == 1 and old.passes == 1
-
-
-def test_auth_retry_knob() -> None:
-    assert auth_retry_seconds({}) == 3600
-    assert auth_retry_seconds({"FOLLOWUPD_AUTH_RETRY_SECONDS": "2.5"}) == 2.5
-    with pytest.raises(ConfigError, match="FOLLOWUPD_AUTH_RETRY_SECONDS"):
-        auth_retry_seconds({"FOLLOWUPD_AUTH_RETRY_SECONDS": "-1"})
-    with pytest.raises(ConfigError):
-        auth_retry_seconds({"FOLLOWUPD_AUTH_RETRY_SECONDS": "soon"})
 
 
 def test_backoff_window_is_capped_and_never_below_the_interval() -> None:

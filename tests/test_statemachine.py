@@ -31,7 +31,7 @@ from followupd.core.model import follow_up_key
 from followupd.store.state import State
 
 IDS = ("ivA", "ivB")
-OPS = ("sync", "timezone", "create", "update", "delete", "flush", "find", "check")
+OPS = ("sync", "timezone", "create", "update", "delete", "find", "check")
 
 
 class Crash(BaseException):

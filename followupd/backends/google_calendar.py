@@ -174,8 +174,6 @@ class GoogleCalendar:
                 raise UserEdited(f"reminder {entry.backend_id} was edited by the person") from None
             raise UserDeleted(f"reminder {entry.backend_id} is already gone") from None
 
-    def flush(self) -> None:
-        """Nothing to do: every write is already durable at Google."""
 
     def _body(self, f: FollowUp) -> dict[str, Any]:
         content = f.content

@@ -1,7 +1,7 @@
 """The ICS reminder output (``[ics] output``): a calendar file followupd owns wholly.
 
 Each create, update and delete rewrites the whole file atomically before it
-returns (see ``_files.atomic_write``), because the ledger is committed right
+returns (see ``paths.atomic_write``), because the ledger is committed right
 after the call: a kill -9 must never leave the ledger ahead of the file.  The
 file is meant to be imported into, or subscribed to from, a calendar app, so
 it carries PRODID, VERSION, METHOD:PUBLISH and the VTIMEZONEs its events use.
@@ -30,7 +30,7 @@ from followupd.errors import ConfigError, UserDeleted, UserEdited
 from followupd.core.model import FollowUp, LedgerEntry, ReminderContent
 from followupd.paths import private_dir
 from followupd.backends.protocols import Written
-from followupd.backends._files import atomic_write
+from followupd.paths import atomic_write
 from followupd.backends.ics_events import X_INTERVIEW, X_STEP
 
 log = logging.getLogger("followupd.backends.ics")
@@ -117,8 +117,6 @@ class IcsOutput:
         del self._events[uid]
         self._save()
 
-    def flush(self) -> None:
-        """Nothing to do: every change was already written durably."""
 
     # -- internals -----------------------------------------------------------------
 

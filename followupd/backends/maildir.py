@@ -29,7 +29,7 @@ from followupd.errors import ConfigError, UserDeleted, UserEdited
 from followupd.core.message import build_message, message_bytes, same_draft
 from followupd.core.model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
 from followupd.backends.protocols import Written
-from followupd.backends._files import atomic_write, fsync_dir
+from followupd.paths import atomic_write, fsync_dir
 
 log = logging.getLogger("followupd.backends.maildir")
 

@@ -1,8 +1,10 @@
 """Extension points (structlog's habit): small Protocols every backend implements.
 
-The engine talks to backends only through these.  ``followupd.backends.memory``
-ships an in-memory implementation of all three, used by the contract tests and
-the hypothesis state machine.
+The engine talks to backends only through these, and they carry only what it
+calls.  Every write is durable when the call returns (the ledger is committed
+right after it), so there is no flush.  ``followupd.testing.memory`` ships an
+in-memory implementation of all three, used by the contract tests and the
+hypothesis state machine.
 """
 
 from __future__ import annotations
@@ -82,10 +84,6 @@ class EventSink(Protocol):
         Raises UserEdited; an item already gone raises UserDeleted."""
         ...
 
-    def flush(self) -> None:
-        """Make the pass's writes durable (the ICS output rewrites its file here)."""
-        ...
-
 
 @runtime_checkable
 class DraftSink(Protocol):
@@ -110,10 +108,6 @@ class DraftSink(Protocol):
 
     def delete(self, entry: LedgerEntry) -> None:
         """Withdraw an untouched draft.  Raises UserEdited / UserDeleted."""
-        ...
-
-    def check(self, entry: LedgerEntry) -> Written | None:
-        """The draft's current state: None if gone (sent or deleted)."""
         ...
 
 

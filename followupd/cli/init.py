@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from followupd import paths
 from followupd.cli.context import Context
@@ -31,12 +30,7 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError(f"{shown}: a configuration already exists; edit it, or run "
                           "`followupd init --force` to replace it with a fresh starter.")
     paths.private_dir(target.parent)
-    tmp = target.with_name(f".{target.name}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(starter_text(backend))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, target)
+    paths.atomic_write(target, starter_text(backend).encode("utf-8"))
     print(f"Wrote a starter configuration to {shown}.")
     print("Next:")
     print("  1. Edit [me] (your name, e-mail and phone: they sign every draft) and add your [[references]].")

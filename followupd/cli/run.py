@@ -8,7 +8,7 @@ import os
 import sys
 
 from followupd.cli.context import Context
-from followupd.runtime.daemon import Daemon, config_loader, engine_factory, auth_retry_seconds
+from followupd.runtime.daemon import Daemon, config_loader, engine_factory
 from followupd.runtime import engine as engines
 from followupd.runtime.notify import Notifier
 
@@ -20,7 +20,7 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config()  # a bad config at startup: ConfigError, exit 2
     daemon = Daemon(cfg, ctx.config_path, interval=args.interval, dry_run=args.dry_run,
                     notifier=Notifier.from_env(), open_engine=engine_factory,
-                    load_config=config_loader, auth_retry=auth_retry_seconds())
+                    load_config=config_loader)
     return daemon.run()
 
 

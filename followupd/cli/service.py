@@ -19,7 +19,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -195,13 +194,6 @@ def install_unit(text: str, destination: Path) -> str:
     else:
         change = "Installed"
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".followupd.", dir=destination.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # units hold no secrets; the manager must read it
-        os.replace(tmp, destination)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # a unit holds no secrets, and the user manager must read it
+    paths.atomic_write(destination, text.encode("utf-8"), mode=0o644)
     return change

@@ -73,9 +73,19 @@ def _show(value: Any) -> str:
 
 @cache
 def supported_countries() -> frozenset[str]:
-    import holidays
+    """The country codes the holidays package knows, read from its registry.
 
-    return frozenset(code.upper() for code in holidays.list_supported_countries())
+    ``holidays.list_supported_countries()`` imports every country's module
+    (about 0.2 s) to answer this; the registry names them without importing any.
+    """
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # pragma: no cover - a holidays release without the registry
+        import holidays
+
+        return frozenset(code.upper() for code in holidays.list_supported_countries())
+    # each entry: (class name, alpha-2 code, alpha-3 code, other aliases: codes and class names)
+    return frozenset(code for names in COUNTRIES.values() for code in names[1:] if code.isupper() and len(code) <= 3)
 
 
 @dataclass

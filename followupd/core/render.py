@@ -18,8 +18,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import TemplateError
-
 from followupd.core import steps
 from followupd.core.message import sanitize_header
 from followupd.core.model import DraftContent, Interview, Person
@@ -84,6 +82,8 @@ def context(interview: Interview, cfg: Config, tz: ZoneInfo, *, step: str, at: d
 
 
 def _render(kind: str, templates: Templates, name: str, variables: dict[str, Any]) -> tuple[str, str]:
+    from jinja2 import TemplateError
+
     template, source = templates.get(name)
     try:
         text = template.render(variables)

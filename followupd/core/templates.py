@@ -1,19 +1,23 @@
 """Templates as the core receives them: already read, compiled in a sandbox on first use.
 
 ``followupd.config.templates`` reads the files; ``render`` renders from these.
+jinja2 is imported on first compile, so a command that renders nothing
+(``status`` with nothing due, ``explain``) never pays for it.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-
-from jinja2 import BaseLoader, Environment, StrictUndefined, Template, TemplateError, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING
 
 from followupd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import SandboxedEnvironment
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,11 @@ class Templates:
 
     @cached_property
     def _env(self) -> SandboxedEnvironment:
-        return sandbox(_Loader(self._by_name))
+        return sandbox(self._by_name)
 
     def get(self, name: str) -> tuple[Template, TemplateSource]:
+        from jinja2 import TemplateError
+
         source = self._by_name.get(name)
         if source is None:
             raise ConfigError(f"template {name} was not loaded (followupd.config.templates loads them)")
@@ -56,28 +62,26 @@ class Templates:
             raise template_error(source, exc) from None
 
 
-class _Loader(BaseLoader):
-    def __init__(self, sources: Mapping[str, TemplateSource]) -> None:
-        self.sources = sources
+def sandbox(sources: Mapping[str, TemplateSource]) -> SandboxedEnvironment:
+    """The one sandboxed environment every template renders in, serving ``sources`` by name."""
+    from jinja2 import FunctionLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
 
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        source = self.sources.get(template)
-        if source is None:
-            raise TemplateNotFound(template)
-        return source.text, source.shown, lambda: True
+    def load(name: str) -> tuple[str, str, object] | None:
+        source = sources.get(name)
+        return None if source is None else (source.text, source.shown, lambda: True)
 
-
-def sandbox(loader: BaseLoader | None = None) -> SandboxedEnvironment:
-    """The one sandboxed environment configuration every template renders in."""
-    return SandboxedEnvironment(loader=loader, undefined=StrictUndefined, autoescape=False,
-                                keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                                cache_size=64)
+    return SandboxedEnvironment(loader=FunctionLoader(load), undefined=StrictUndefined,  # type: ignore[arg-type]
+                                autoescape=False, keep_trailing_newline=True, trim_blocks=True,
+                                lstrip_blocks=True, cache_size=64)
 
 
 def check_source(source: TemplateSource) -> str | None:
     """``None`` if the template compiles, else the problem (``line N: ...``)."""
+    from jinja2 import TemplateError
+
     try:
-        sandbox(_Loader({"t": source})).get_template("t")
+        sandbox({"t": source}).get_template("t")
     except TemplateError as exc:
         return _describe(source.shown, exc)
     return None

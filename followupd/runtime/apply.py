@@ -3,8 +3,8 @@
 Durability order, for every write (SPEC §4.4):
 
 1. a PLANNED ledger row and the follow-up itself (the *intent*) are committed;
-2. the backend call is made (reminder writes are flushed right away, so the
-   ICS output file holds the event before the ledger says it does);
+2. the backend call is made (every sink's write is durable when it returns, so
+   the ICS output file holds the event before the ledger says it does);
 3. the outcome is committed (WRITTEN, EDITED, DELETED, …).
 
 A kill -9 between 1 and 3 leaves a PLANNED row, which the next pass resolves
@@ -20,16 +20,11 @@ person's: followupd errs on the side of never overwriting.
 its work stays pending for the next one.  The conflicts the sinks report
 (``UserEdited``, ``UserDeleted``) are recorded, never retried.
 
-Test hook: ``FOLLOWUPD_TEST_SLOW_WRITES=<seconds>`` sleeps that long before and
-after each backend write, so the kill -9 test can land inside the window.  It is
-read only when set and does nothing else.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Mapping, Sequence
@@ -41,15 +36,6 @@ from followupd.core.reconcile import Action, Create, MarkDeleted, MarkEdited, Re
 from followupd.store.state import State
 
 log = logging.getLogger("followupd.apply")
-
-SLOW_WRITES_ENV = "FOLLOWUPD_TEST_SLOW_WRITES"
-
-
-def _slow() -> None:
-    delay = os.environ.get(SLOW_WRITES_ENV)
-    if delay:
-        time.sleep(float(delay))
-
 
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
@@ -137,14 +123,7 @@ class Applier:
                            status=status, at=f.at, content_hash=f.content_hash, title=f.title)
 
     def _create(self, f: FollowUp) -> Written:
-        _slow()
-        if f.kind == Kind.REMINDER:
-            w = self.b.events.create(f)
-            self.b.events.flush()
-        else:
-            w = self.b.drafts.create(f)
-        _slow()
-        return w
+        return self.b.events.create(f) if f.kind == Kind.REMINDER else self.b.drafts.create(f)
 
     def _conflict(self, e: LedgerEntry, exc: Exception, edited_line: str, deleted_line: str) -> str:
         if isinstance(exc, UserEdited):
@@ -210,11 +189,7 @@ class Applier:
         f, e = action.followup, action.entry
         sink = self.b.events if f.kind == Kind.REMINDER else self.b.drafts
         try:
-            _slow()
             w = sink.update(f, e)
-            if f.kind == Kind.REMINDER:
-                self.b.events.flush()
-            _slow()
         except (UserEdited, UserDeleted) as exc:
             return self._conflict(e, exc, *self._left_alone(e))
         self._record(replace(e, at=f.at, title=f.title), Status.WRITTEN, w, f.content_hash)
@@ -229,13 +204,10 @@ class Applier:
                 return line
             e = target
         try:
-            _slow()
             if e.kind == Kind.REMINDER:
                 self.b.events.delete(e)
-                self.b.events.flush()
             else:
                 self.b.drafts.delete(e)
-            _slow()
         except (UserEdited, UserDeleted) as exc:
             return self._conflict(e, exc, *self._left_alone(e))
         self._record(e, Status.WITHDRAWN)
@@ -251,7 +223,6 @@ class Applier:
                 # An EventSink cannot look an id up; a create adopts it if it exists
                 # (or writes it, to be removed right after — rare: a crash, then a cancel).
                 w: Written | None = self.b.events.create(intended)
-                self.b.events.flush()
             else:
                 w = self.b.drafts.find(intended)
         except UserDeleted:

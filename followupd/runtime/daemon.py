@@ -32,8 +32,7 @@ from followupd.runtime.notify import Notifier, one_line
 
 log = logging.getLogger("followupd.daemon")
 
-AUTH_RETRY_ENV = "FOLLOWUPD_AUTH_RETRY_SECONDS"  # test knob; hourly by default (SPEC §5)
-DEFAULT_AUTH_RETRY = 3600.0
+DEFAULT_AUTH_RETRY = 3600.0  # hourly, while authorization is needed (SPEC §5)
 SLICE = 1.0  # longest nap of the main loop, in seconds
 MIN_DELAY = 1.0  # the shortest wait before a pass brought forward to a follow-up's moment
 AUTH_STATUS = "authorization needed: run followupd auth login"
@@ -62,24 +61,6 @@ class EngineLike(Protocol):
 
 EngineFactory = Callable[[Config], EngineLike]
 ConfigLoader = Callable[[Path], Config]
-
-
-def auth_retry_seconds(env: dict[str, str] | None = None) -> float:
-    """Seconds between retries while authorization is needed.
-
-    Hourly (SPEC §5).  ``$FOLLOWUPD_AUTH_RETRY_SECONDS`` shortens it; it exists
-    for the test suite, which cannot wait an hour.
-    """
-    value = (os.environ if env is None else env).get(AUTH_RETRY_ENV, "")
-    if not value:
-        return DEFAULT_AUTH_RETRY
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise ConfigError(f"${AUTH_RETRY_ENV} must be a positive number of seconds, not {value!r}")
-    return seconds
 
 
 def engine_factory(cfg: Config) -> EngineLike:
@@ -135,13 +116,13 @@ class Daemon:
 
     def __init__(self, cfg: Config, config_path: Path, *, interval: float, dry_run: bool,
                  notifier: Notifier, open_engine: EngineFactory, load_config: ConfigLoader,
-                 auth_retry: float = DEFAULT_AUTH_RETRY, backoff: Backoff | None = None) -> None:
+                 auth_retry: float | None = None, backoff: Backoff | None = None) -> None:
         self.cfg = cfg
         self.config_path = config_path
         self.interval = interval
         self.dry_run = dry_run
         self.notifier = notifier
-        self.auth_retry = auth_retry
+        self.auth_retry = DEFAULT_AUTH_RETRY if auth_retry is None else auth_retry
         self.backoff = backoff or Backoff(interval)
         self.engine_factory = open_engine
         self.config_loader = load_config

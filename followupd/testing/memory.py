@@ -200,8 +200,6 @@ class MemoryCalendar(_Faulty):
             self._store(self.write_to, replace(item.event, status=EventStatus.CANCELLED), deleted=True)
         self._call("delete", body)
 
-    def flush(self) -> None:
-        self._call("flush", lambda: None)
 
 
 @dataclass
