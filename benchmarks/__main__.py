@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark, one table (about three minutes).
 
-    python -m benchmarks [--only idle first_sync memory scaling latency]
+    python -m benchmarks [--only idle first_sync memory scaling latency commands]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import platform
 import sys
 from typing import Callable
 
-from . import first_sync, idle, latency, memory, scaling
+from . import commands, first_sync, idle, latency, memory, scaling
 from .harness import Row, print_table
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "memory": memory.run,
     "scaling": scaling.run,
     "latency": latency.run,
+    "commands": commands.run,
 }
 
 

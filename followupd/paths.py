@@ -31,6 +31,11 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP))
 
 
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/followupd`` (default ``~/.cache/followupd``): what can be rebuilt at any time."""
+    return Path(platformdirs.user_cache_dir(APP))
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) with mode 0700; tighten it if it exists."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -12,10 +12,9 @@ import pytest
 from core_helpers import CFG, event
 from followupd import backends, paths
 from followupd.cli import app as cli
-from followupd.testing.memory import MemoryCalendar, MemoryDrafts
+from followupd.testing.memory import MemoryCalendar
 from followupd.errors import ConfigError
 from followupd.cli.explain import cmd_explain, cmd_preview, find_event
-from followupd.backends.protocols import Backends
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def calendar(monkeypatch: pytest.MonkeyPatch) -> MemoryCalendar:
     cal = MemoryCalendar(tz="America/New_York")
-    drafts = MemoryDrafts()
-    monkeypatch.setattr(backends, "build_backends", lambda cfg: Backends(
-        source=cal, events=cal, drafts=drafts, watch=("primary",), write_to="primary",
-        sink_observed_by_source=True))
+    monkeypatch.setattr(backends, "build_source", lambda cfg: (cal, ("primary",)))
     cal.put_event(event())
     cal.put_event(event("Dentist", id="ev2"))
     cal.put_event(event("Mock interview with coach", id="ev3"))

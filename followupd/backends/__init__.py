@@ -7,6 +7,19 @@ from followupd.core.settings import CalendarBackend, Config, MailBackend
 from followupd.backends.protocols import Backends, DraftSink, EventSink, EventSource
 
 
+def build_source(cfg: Config) -> tuple[EventSource, tuple[str, ...]]:
+    """Only the event source and the calendars it watches (``explain``, ``preview``): no sink is
+    opened, so the reminders file is not read and the Gmail service is not built."""
+    if cfg.calendar.backend == CalendarBackend.GOOGLE:
+        from followupd.auth.google import load_credentials
+        from followupd.backends.google_calendar import GoogleCalendar
+
+        return GoogleCalendar(cfg, load_credentials(cfg)), tuple(cfg.calendar.watch)
+    from followupd.backends.ics_source import IcsSource
+
+    return IcsSource(cfg), ("ics",)
+
+
 def build_backends(cfg: Config) -> Backends:
     """The source, the reminder sink and the draft sink the config asks for."""
     creds = None

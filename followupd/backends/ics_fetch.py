@@ -7,12 +7,8 @@ query, so the full URL is never logged, printed or put into an error message:
 
 from __future__ import annotations
 
-import http.client
 import re
-import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from followupd import __version__
@@ -75,6 +71,11 @@ def _read_file(path: Path) -> bytes:
 
 
 def _read_url(url: str, timeout: float) -> bytes:
+    import http.client  # only a URL source needs the HTTP client (a file source starts faster)
+    import ssl
+    import urllib.error
+    import urllib.request
+
     name = shown(url)
     if url.lower().startswith("webcal://"):
         url = "https://" + url[len("webcal://"):]

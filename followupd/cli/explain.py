@@ -22,7 +22,7 @@ from followupd.core.ids import draft_key
 from followupd.core.message import build_message, sanitize_header
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
 from followupd.core.plan import plan, why_absent
-from followupd.backends.protocols import Backends
+from followupd.backends.protocols import EventSource
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
@@ -70,34 +70,34 @@ def _line(e: CalendarEvent) -> str:
     return f"{e.id}  {e.start:%Y-%m-%d %H:%M}  {sanitize_header(e.title, 80)}"
 
 
-def _events(cfg: Config, b: Backends, now: datetime) -> list[CalendarEvent]:
+def _events(cfg: Config, source: EventSource, watch: tuple[str, ...], now: datetime) -> list[CalendarEvent]:
     time_min = now - timedelta(days=cfg.plan.lookback_days)
     events: list[CalendarEvent] = []
-    for cal in b.watch:
-        result = b.source.sync(cal, None, time_min=time_min)
+    for cal in watch:
+        result = source.sync(cal, None, time_min=time_min)
         events += result.events
     return events
 
 
-def _tz(b: Backends, calendar_id: str) -> ZoneInfo:
-    name = b.source.timezone(calendar_id)
+def _tz(source: EventSource, calendar_id: str) -> ZoneInfo:
+    name = source.timezone(calendar_id)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def _lookup(args: argparse.Namespace, ctx: Context, now: datetime) -> tuple[Config, Backends, CalendarEvent]:
+def _lookup(args: argparse.Namespace, ctx: Context, now: datetime) -> tuple[Config, EventSource, CalendarEvent]:
     cfg = ctx.config()
-    b = backends_pkg.build_backends(cfg)
-    return cfg, b, find_event(args.event, _events(cfg, b, now), now)
+    source, watch = backends_pkg.build_source(cfg)
+    return cfg, source, find_event(args.event, _events(cfg, source, watch, now), now)
 
 
 def cmd_explain(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
     """Why an event is or is not an interview: the rule that decided, and the reason."""
-    cfg, b, event = _lookup(args, ctx, clock())
+    cfg, source, event = _lookup(args, ctx, clock())
     verdict = classify(event, cfg)
-    tz = _tz(b, event.calendar_id)
+    tz = _tz(source, event.calendar_id)
     print(f"{sanitize_header(event.title, 200)}  ({event.id}, {event.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
     answer = "an interview" if verdict.is_interview else "not an interview"
     print(f"  {answer}: rule {verdict.rule}: {verdict.reason}")
@@ -121,8 +121,8 @@ def _state_record(interview_id: str) -> InterviewRecord | None:
 def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
     """The interview's facts, its planned steps and every rendered draft; writes nothing."""
     now = clock()
-    cfg, b, event = _lookup(args, ctx, now)
-    tz = _tz(b, event.calendar_id)
+    cfg, source, event = _lookup(args, ctx, now)
+    tz = _tz(source, event.calendar_id)
     verdict = classify(event, cfg)
     title = sanitize_header(event.title, 200)
     if not verdict.is_interview:

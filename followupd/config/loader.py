@@ -14,7 +14,6 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from followupd.core.settings import (
     SecurityConfig,
     StepConfig,
 )
-from followupd.config import templates
+from followupd.config import holidays, templates
 from followupd.core import steps as registry
 from followupd.errors import ConfigError
 
@@ -69,23 +68,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return str(value)
-
-
-@cache
-def supported_countries() -> frozenset[str]:
-    """The country codes the holidays package knows, read from its registry.
-
-    ``holidays.list_supported_countries()`` imports every country's module
-    (about 0.2 s) to answer this; the registry names them without importing any.
-    """
-    try:
-        from holidays.registry import COUNTRIES
-    except ImportError:  # pragma: no cover - a holidays release without the registry
-        import holidays
-
-        return frozenset(code.upper() for code in holidays.list_supported_countries())
-    # each entry: (class name, alpha-2 code, alpha-3 code, other aliases: codes and class names)
-    return frozenset(code for names in COUNTRIES.values() for code in names[1:] if code.isupper() and len(code) <= 3)
 
 
 @dataclass
@@ -296,7 +278,7 @@ def _plan(r: _Reader, t: dict[str, Any]) -> PlanConfig:
     r.warn_unknown("[plan] ", t, _SECTIONS["plan"])
     lookback = r.integer(t, "[plan]", "lookback_days", 14, 0, 3650)
     country = r.string(t, "[plan]", "holidays", "").upper()
-    if country and country not in supported_countries():
+    if country and country not in holidays.supported_countries():
         r.problem("[plan] holidays", f"{_show(country)} is not a country code the holidays package "
                   "knows (use an ISO 3166 code such as \"US\", \"GB\" or \"DE\", or leave it out)")
         country = ""
@@ -327,4 +309,5 @@ def _plan(r: _Reader, t: dict[str, Any]) -> PlanConfig:
             template=r.existing_file(st, where, "template"),
             reminder_template=r.existing_file(st, where, "reminder_template"),
         )
-    return PlanConfig(lookback_days=lookback if lookback is not None else 14, holidays=country, steps=steps)
+    return PlanConfig(lookback_days=lookback if lookback is not None else 14, holidays=country, steps=steps,
+                      holiday_dates=holidays.holiday_dates)

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+from followupd import paths
 
 from followupd.core import steps
 from followupd.core.templates import Templates, TemplateSource, check_source
@@ -25,7 +28,11 @@ SHIPPED = "followupd/templates"
 def shipped(name: str) -> TemplateSource:
     """A default template from the package."""
     resource = files("followupd").joinpath("templates", name)
-    return TemplateSource(resource.read_text(encoding="utf-8"), f"{SHIPPED}/{name}")
+    try:
+        return TemplateSource(resource.read_text(encoding="utf-8"), f"{SHIPPED}/{name}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{SHIPPED}/{name}: the default template cannot be read ({exc}); "
+                          "reinstall followupd, or name a template of your own in [plan.steps.<id>]") from None
 
 
 def read_file(path: Path) -> TemplateSource:
@@ -54,7 +61,20 @@ def load(plan: PlanConfig) -> Templates:
         for name in spec.templates:
             path = custom.get(name)
             sources[name] = read_file(path) if path is not None else shipped(name)
-    return Templates.of(sources)
+    return Templates.of(sources, _bytecode_cache)
+
+
+def _bytecode_cache() -> Any:
+    """jinja2's file bytecode cache in followupd's cache folder (its files are keyed by the
+    template's source, so an edited template is compiled afresh), or None if it cannot be made."""
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = paths.cache_dir() / "templates"
+    try:
+        paths.private_dir(folder)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
 
 
 def with_templates(cfg: Config) -> Config:

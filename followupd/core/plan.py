@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from followupd.core import steps
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, Person, ReminderContent
 from followupd.core.render import render_draft, render_reminder
-from followupd.core.settings import Config
+from followupd.core.settings import Config, HolidayDates, package_holidays
 from followupd.core.steps import Recipients, Step, Timing
 
 # Reminders may be written as soon as the interview is seen.
@@ -26,27 +25,17 @@ ALL_DAY_PREPARE = time(8, 0)  # an all-day interview has no start time to be 30 
 CHECK_IN_AFTER_DECISION = 1
 
 
-@lru_cache(maxsize=256)
-def _holidays(country: str, year: int) -> frozenset[date]:
-    """The public holidays of ``country`` in ``year`` (cached: the package builds them slowly)."""
-    if not country:
-        return frozenset()
-    import holidays
-
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+def is_business_day(day: date, country: str, dates: HolidayDates = package_holidays) -> bool:
+    return day.weekday() < 5 and (not country or day not in dates(country, day.year))
 
 
-def is_business_day(day: date, country: str) -> bool:
-    return day.weekday() < 5 and day not in _holidays(country, day.year)
-
-
-def add_business_days(day: date, n: int, country: str) -> date:
+def add_business_days(day: date, n: int, country: str, dates: HolidayDates = package_holidays) -> date:
     """The ``n``-th business day after ``day`` (``day`` itself for n = 0)."""
     if n < 0:
         raise ValueError("n must be ≥ 0")
     while n > 0:
         day += timedelta(days=1)
-        if is_business_day(day, country):
+        if is_business_day(day, country, dates):
             n -= 1
     return day
 
@@ -85,7 +74,7 @@ def step_time(step: str, interview: Interview, cfg: Config, tz: ZoneInfo) -> dat
     base = last_day(interview, tz)
     if spec.timing is Timing.AFTER_DECISION and interview.decision is not None:
         base, days = interview.decision, CHECK_IN_AFTER_DECISION
-    return _wall_clock(add_business_days(base, days, cfg.plan.holidays), hhmm, tz)
+    return _wall_clock(add_business_days(base, days, cfg.plan.holidays, cfg.plan.holiday_dates), hhmm, tz)
 
 
 def _moment(spec: Step, interview: Interview, cfg: Config, tz: ZoneInfo, outcome_at: datetime) -> datetime:

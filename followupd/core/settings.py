@@ -7,9 +7,11 @@ receives one of these frozen dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from followupd.core.templates import Templates
 
@@ -97,10 +99,24 @@ class DetectConfig:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
 
 
+HolidayDates = Callable[[str, int], frozenset[date]]  # (country code, year) -> the public holidays
+
+
+@lru_cache(maxsize=256)
+def package_holidays(country: str, year: int) -> frozenset[date]:
+    """The public holidays of ``country`` in ``year``, from the holidays package (slow: cached)."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+
 @dataclass(frozen=True)
 class PlanConfig:
     lookback_days: int = 14
     holidays: str = ""  # country code for the ``holidays`` package; "" = none
+    # where the public holidays of a country and year come from: the package itself, or the
+    # config layer's on-disk cache of it (config/holidays.py), which spares each command its import
+    holiday_dates: HolidayDates = field(default=package_holidays, compare=False, repr=False)
     steps: Mapping[str, StepConfig] = field(default_factory=dict)  # by step id; absent = the defaults
 
     def step(self, step_id: str) -> StepConfig:

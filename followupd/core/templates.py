@@ -8,10 +8,10 @@ jinja2 is imported on first compile, so a command that renders nothing
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from followupd.errors import ConfigError
 
@@ -34,10 +34,13 @@ class Templates:
     ``reminder-thank-you.j2``), already read.  Compiled once, on first use."""
 
     sources: tuple[tuple[str, TemplateSource], ...] = ()
+    # makes a jinja2 BytecodeCache (the config layer points one at followupd's cache folder), so a
+    # command renders without compiling the templates again; None: compile in memory
+    bytecode_cache: Callable[[], Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, sources: Mapping[str, TemplateSource]) -> Templates:
-        return cls(tuple(sorted(sources.items())))
+    def of(cls, sources: Mapping[str, TemplateSource], bytecode_cache: Callable[[], Any] | None = None) -> Templates:
+        return cls(tuple(sorted(sources.items())), bytecode_cache)
 
     def __bool__(self) -> bool:
         return bool(self.sources)
@@ -48,7 +51,7 @@ class Templates:
 
     @cached_property
     def _env(self) -> SandboxedEnvironment:
-        return sandbox(self._by_name)
+        return sandbox(self._by_name, self.bytecode_cache() if self.bytecode_cache else None)
 
     def get(self, name: str) -> tuple[Template, TemplateSource]:
         from jinja2 import TemplateError
@@ -62,7 +65,7 @@ class Templates:
             raise template_error(source, exc) from None
 
 
-def sandbox(sources: Mapping[str, TemplateSource]) -> SandboxedEnvironment:
+def sandbox(sources: Mapping[str, TemplateSource], bytecode_cache: Any = None) -> SandboxedEnvironment:
     """The one sandboxed environment every template renders in, serving ``sources`` by name."""
     from jinja2 import FunctionLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
@@ -73,7 +76,7 @@ def sandbox(sources: Mapping[str, TemplateSource]) -> SandboxedEnvironment:
 
     return SandboxedEnvironment(loader=FunctionLoader(load), undefined=StrictUndefined,  # type: ignore[arg-type]
                                 autoescape=False, keep_trailing_newline=True, trim_blocks=True,
-                                lstrip_blocks=True, cache_size=64)
+                                lstrip_blocks=True, cache_size=64, bytecode_cache=bytecode_cache)
 
 
 def check_source(source: TemplateSource) -> str | None:
