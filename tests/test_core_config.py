@@ -199,7 +199,7 @@ def test_init_through_the_cli_exits_2_when_file_exists(tmp_path: Path, capsys: p
 def test_shipped_examples_load() -> None:
     root = Path(__file__).resolve().parent.parent / "config"
     local = load(root / "followupd.local.toml")
-    assert local.ics.source == str(root / "sample-interviews.ics")
+    assert local.ics.source == str(root.parent / "out" / "sample-interviews.ics")
     assert local.maildir.path == root.parent / "out" / "Drafts"
     assert local.references and local.me.email
     google = load(root / "followupd.google.toml")

@@ -9,7 +9,9 @@ import pytest
 
 from core_helpers import CFG, LEE, RILEY, ROOM, SAM, SELF, event
 from followupd.core.settings import DetectConfig
-from followupd.core.detect import classify, keyword_regex, parse_title, split_name, to_interview
+from followupd.core.detect import classify, keyword_regex, to_interview
+from followupd.core.invitation import parse_title
+from followupd.core.names import clean as split_name
 from followupd.core.model import PROP_INTERVIEW, Attendee, Outcome, Person
 
 
@@ -80,10 +82,19 @@ def test_configured_keywords_replace_defaults() -> None:
 
 
 def test_recurring_instances_are_judged_independently() -> None:
-    first = event("Interview loop", id="rec_20261124", recurring_event_id="rec")
-    second = event("Interview loop", id="rec_20261201", recurring_event_id="rec", status="cancelled")
+    # SPEC §2 "Kinds": a series is an interview only when tagged; each instance is judged on its own.
+    first = event("Interview loop", id="rec_20261124", recurring_event_id="rec", description="#interview")
+    second = event("Interview loop", id="rec_20261201", recurring_event_id="rec", status="cancelled",
+                   description="#interview")
     assert classify(first, CFG).is_interview and not classify(second, CFG).is_interview
     assert to_interview(first, CFG).id == "rec_20261124"
+
+
+def test_an_untagged_recurring_series_is_not_an_interview() -> None:
+    weekly = event("Weekly recruiter call", id="rec_20261124", recurring_event_id="rec")
+    verdict = classify(weekly, CFG)
+    assert (verdict.is_interview, verdict.rule) == (False, "recurring-series")
+    assert "#interview" in verdict.reason
 
 
 def test_keyword_regex_is_cached() -> None:
@@ -101,7 +112,8 @@ def test_keyword_regex_is_cached() -> None:
     ("Interview #interview", "", ""),
 ])
 def test_company_and_role_from_title(title: str, company: str, role: str) -> None:
-    assert parse_title(title, CFG.detect.keywords) == (company, role)
+    found_company, found_role = parse_title(title)
+    assert (found_company.value, found_role.value) == (company, role)
 
 
 def test_company_falls_back_to_organiser_domain_ignoring_free_mail() -> None:
@@ -141,7 +153,8 @@ def test_organiser_who_is_me_is_not_a_contact() -> None:
     ("Sam Park (Engineering Manager)", "Sam Park", "Engineering Manager"),
     ("Lee Chen - CTO", "Lee Chen", "CTO"),
     ("Ana María López", "Ana María López", ""),
-    ("Evil\nBcc: x@y.com", "Evil Bcc: x@y.com", ""),
+    ("Evil\nBcc: x@y.com", "", ""),  # an address in the name: no name at all (and never two lines)
+    ("Evil\nBcc", "Evil Bcc", ""),
 ])
 def test_split_name(display: str, name: str, title: str) -> None:
     assert split_name(display) == (name, title)

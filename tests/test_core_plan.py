@@ -118,9 +118,10 @@ def test_times_follow_the_calendar_zone_not_the_event_zone() -> None:
 def test_all_day_interview_ends_at_the_end_of_the_day() -> None:
     start = datetime(2026, 11, 24, 0, 0, tzinfo=NY)
     r = by_step(plan(interview(start=start, minutes=24 * 60, all_day=True), CFG, NY, BEFORE))
-    assert local(r["thank-you"]) == "Wed 2026-11-25 00:00 EST"
+    # SPEC §2 "Sanity": never at midnight; prepare at 08:30 that day, thank-you at 17:00
+    assert local(r["thank-you"]) == "Tue 2026-11-24 17:00 EST"
     assert local(r["handwritten-note"]) == "Wed 2026-11-25 09:00 EST"
-    assert local(r["prepare"]) == "Tue 2026-11-24 08:00 EST"
+    assert local(r["prepare"]) == "Tue 2026-11-24 08:30 EST"
 
 
 def test_lookback_window() -> None:
@@ -187,7 +188,8 @@ def test_rejected_writes_a_gracious_close_to_the_organiser() -> None:
 
 def test_disabled_steps_produce_nothing() -> None:
     off = {s: StepConfig(enabled=False) for s in ("prepare", "thank-you", "check-in", "gracious-close")}
-    fs = plan(interview(outcome=Outcome.REJECTED), cfg_with(steps=off), NY, BEFORE)
+    rejected_after = datetime(2026, 11, 24, 18, 0, tzinfo=NY)  # recorded once the interview was over
+    fs = plan(interview(outcome=Outcome.REJECTED, outcome_at=rejected_after), cfg_with(steps=off), NY, BEFORE)
     assert {f.step for f in fs} == {"references", "handwritten-note", "keep-applying"}
 
 

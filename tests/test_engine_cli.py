@@ -45,7 +45,7 @@ def test_run_once_prints_actions_then_nothing_to_do(world: World, config: Path,
 def test_safety_stop_exits_4_and_changes_nothing(world: World, config: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     for i in range(4):
-        world.cal.put_event(interview(f"iv{i}", start=world.clock.now + timedelta(days=1, hours=2 * i)))
+        world.cal.put_event(interview(f"iv{i}", title=f"Interview: Firm{i}", start=world.clock.now + timedelta(days=1, hours=2 * i)))
     assert main(["--config", str(config), "run", "--once"]) == 0
     world.crash()
     for i in range(4):
@@ -65,9 +65,13 @@ def test_run_once_prints_each_action_once_on_stdout_and_nothing_on_stderr(tmp_pa
 
     from followupd.cli.app import main
 
+    import subprocess
+    import sys
+
     config = Path(__file__).resolve().parent.parent / "config"
     work = tmp_path / "config"
-    shutil.copytree(config, work, ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(config, work)
+    subprocess.run([sys.executable, str(work / "make_sample.py")], check=True, capture_output=True)
     assert main(["--config", str(work / "followupd.local.toml"), "run", "--once"]) == 0
     out, err = capfd.readouterr()
     lines = out.splitlines()
@@ -87,9 +91,13 @@ def test_a_reader_that_leaves_early_is_not_an_error(tmp_path) -> None:
     import sys
     from pathlib import Path
 
+    import subprocess
+    import sys
+
     config = Path(__file__).resolve().parent.parent / "config"
     work = tmp_path / "config"
-    shutil.copytree(config, work, ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(config, work)
+    subprocess.run([sys.executable, str(work / "make_sample.py")], check=True, capture_output=True)
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
     base = [sys.executable, "-m", "followupd", "--config", str(work / "followupd.local.toml")]
     for args in (["run", "--once"], ["status"]):

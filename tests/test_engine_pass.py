@@ -161,7 +161,7 @@ def test_safety_stop_on_empty_listing(world: World) -> None:
 
 def test_safety_stop_on_mass_withdrawal(world: World) -> None:
     for i in range(4):
-        world.cal.put_event(interview(f"iv{i}", start=world.clock.now + DAY + timedelta(hours=i * 2)))
+        world.cal.put_event(interview(f"iv{i}", title=f"Interview: Firm{i}", start=world.clock.now + DAY + timedelta(hours=i * 2)))
     world.run()
     assert len(world.reminders()) == 24
     for i in range(4):
@@ -186,7 +186,11 @@ def test_interview_first_seen_after_its_steps_skips_past_reminders(world: World)
     st = world.ledger()
     skipped = {e.step for e in st.values() if e.status == Status.SKIPPED}
     assert {"prepare", "thank-you", "references"} <= skipped
-    assert all(e.kind == Kind.REMINDER for e in st.values() if e.status == Status.SKIPPED)
+    # SPEC §2 "Sanity": drafts three days late are skipped and listed too, never written as if fresh
+    late_drafts = {e.step for e in st.values() if e.status == Status.SKIPPED and e.kind == Kind.DRAFT}
+    assert {"thank-you", "references"} <= late_drafts
+    assert not any(e.kind == Kind.DRAFT and e.status == Status.WRITTEN and e.step == "thank-you"
+                   for e in st.values())
 
 
 def test_old_interview_outside_lookback_is_ignored(world: World) -> None:

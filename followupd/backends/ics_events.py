@@ -179,6 +179,7 @@ def _attendees(comp: icalendar.Component, *, me: str, organizer: str) -> Iterabl
             organizer=bool(organizer) and email.lower() == organizer.lower(),
             resource=str(params.get("CUTYPE", "")).upper() in _RESOURCE_TYPES,
             response=Response.parse(str(params.get("PARTSTAT", ""))),
+            group=str(params.get("CUTYPE", "")).upper() == "GROUP",
         )
 
 

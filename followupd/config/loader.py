@@ -45,7 +45,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 _SECTIONS: dict[str, frozenset[str]] = {
-    "me": frozenset({"name", "email", "phone"}),
+    "me": frozenset({"name", "email", "phone", "aliases", "tone"}),
     "calendar": frozenset({"backend", "watch", "write_to"}),
     "mail": frozenset({"backend"}),
     "google": frozenset({"account", "api_endpoint"}),
@@ -207,9 +207,14 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
             r.warn_unknown(f"[{name}] ", r.table(data, name), known)
 
     t = r.table(data, "me")
+    aliases = r.strings(t, "[me]", "aliases", ())
+    for alias in aliases:
+        if not _EMAIL.fullmatch(alias):
+            r.problem("[me] aliases", f"must list e-mail addresses like name@example.com, got {_show(alias)}")
     me = MeConfig(name=r.string(t, "[me]", "name", "", required=True),
                   email=r.email(t, "[me]", "email", required=True),
-                  phone=r.string(t, "[me]", "phone", ""))
+                  phone=r.string(t, "[me]", "phone", ""), aliases=aliases,
+                  tone=r.choice(t, "[me]", "tone", "warm", ("warm", "formal")))
 
     t = r.table(data, "calendar")
     calendar = CalendarConfig(

@@ -85,11 +85,10 @@ class Person:
 
     @property
     def first_name(self) -> str:
-        name = self.name.strip()
-        if name:
-            return name.split()[0]
-        local = self.email.split("@", 1)[0]
-        return local.split(".")[0].split("_")[0].capitalize()
+        """The given name to greet with; "" when the name is unknown (never the address)."""
+        from followupd.core.names import parse
+
+        return parse(self.name).first if self.name.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,9 @@ class Attendee:
     name: str = ""
     is_self: bool = False
     organizer: bool = False
-    resource: bool = False
+    resource: bool = False  # a room or other resource (CUTYPE=ROOM|RESOURCE, Google's resource: true)
     response: Response = Response.NEEDS_ACTION
+    group: bool = False  # a group or mailing list (CUTYPE=GROUP)
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,21 @@ class Interview:
     outcome_at: datetime | None = None
     decision: date | None = None
     first_seen: datetime | None = None
+    kind: str = "interview"  # invitation.InterviewKind
+    facts: tuple[tuple[str, str], ...] = ()  # (field, where it came from), for explain and preview
+    notes: tuple[tuple[str, str], ...] = ()  # (interviewer address, the person's own note)
+    topics: tuple[tuple[str, str], ...] = ()  # (interviewer address, what they covered)
+    left_out: tuple[tuple[str, str], ...] = ()  # (address, why it gets no draft)
 
     @property
     def id(self) -> str:
         return self.event.id
+
+    def note_for(self, email: str) -> str:
+        return next((n for e, n in self.notes if e == email.lower()), "")
+
+    def topic_for(self, email: str) -> str:
+        return next((n for e, n in self.topics if e == email.lower()), "")
 
     @property
     def calendar_id(self) -> str:

@@ -15,13 +15,16 @@ from followupd.core import steps
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, Person, ReminderContent
 from followupd.core.render import render_draft, render_reminder
 from followupd.core.settings import Config, HolidayDates, package_holidays
-from followupd.core.steps import Recipients, Step, Timing
+from followupd.core.applications import ALONE, Round
+from followupd.core.steps import Recipients, Scope, Step, Timing
 
 # Reminders may be written as soon as the interview is seen.
 ALWAYS = datetime(1970, 1, 1, tzinfo=timezone.utc)
 REMINDER_MINUTES = 15
 SKIP_PAST = timedelta(hours=1)
-ALL_DAY_PREPARE = time(8, 0)  # an all-day interview has no start time to be 30 min before
+ALL_DAY_PREPARE = time(8, 30)  # an all-day interview has no start time to be 30 min before
+ALL_DAY_END = time(17, 0)  # nor an end: its thank-yous fall at the end of the working day
+STALE_DRAFT = timedelta(days=2)  # a draft this late when its interview was first seen is not written
 CHECK_IN_AFTER_DECISION = 1
 
 
@@ -85,6 +88,8 @@ def _moment(spec: Step, interview: Interview, cfg: Config, tz: ZoneInfo, outcome
         minutes = cfg.plan.step(spec.id).minutes_before
         return interview.event.start - timedelta(minutes=spec.minutes_before if minutes is None else minutes)
     if spec.timing is Timing.AT_END:
+        if interview.event.all_day:
+            return datetime.combine(last_day(interview, tz), ALL_DAY_END, tzinfo=tz)
         return interview_end(interview, tz)
     if spec.timing is Timing.ON_OUTCOME:
         return outcome_at
@@ -99,17 +104,31 @@ def _length(spec: Step, cfg: Config) -> int:
     return REMINDER_MINUTES
 
 
-def _applies(spec: Step, interview: Interview, at: datetime, outcome_at: datetime) -> bool:
+def _applies(spec: Step, interview: Interview, at: datetime, outcome_at: datetime, tz: ZoneInfo) -> bool:
     """Whether the outcome recorded (if any) leaves this step in the plan."""
     if spec.only_on is not None:
         return interview.outcome == spec.only_on
-    # An outcome cancels a step that had not fallen due when it was recorded.
-    return not spec.cancelled_by_outcome or interview.outcome is None or at <= outcome_at
+    if interview.outcome is None or at <= outcome_at:
+        return True
+    # An outcome cancels a step that had not fallen due when it was recorded; recorded before the
+    # interview was over (``outcome --force``), it cancels every step still to come.
+    return not (spec.cancelled_by_outcome or outcome_at < interview_end(interview, tz))
+
+
+def _in_round(spec: Step, interview: Interview, round_: Round) -> bool:
+    """Whether this round of its application gets the step (SPEC §2 "Applications")."""
+    if interview.kind in spec.not_for:
+        return False
+    if spec.scope is Scope.FIRST_ROUND:
+        return round_.first
+    if spec.scope is Scope.LATEST_ROUND:
+        return round_.latest
+    return True
 
 
 def _reminder(interview: Interview, step: str, at: datetime, cfg: Config, tz: ZoneInfo,
-              minutes: int = REMINDER_MINUTES) -> FollowUp:
-    title, description = render_reminder(step, interview, cfg, tz, at)
+              minutes: int = REMINDER_MINUTES, drafts_to: list[Person] | None = None) -> FollowUp:
+    title, description = render_reminder(step, interview, cfg, tz, at, drafts_to or [])
     content = ReminderContent(title=title, description=description, start=at,
                               end=at + timedelta(minutes=minutes), popup_minutes=0)
     return FollowUp(interview_id=interview.id, step=step, kind=Kind.REMINDER, at=at, write_from=ALWAYS,
@@ -148,33 +167,41 @@ def recipients(spec: Step, interview: Interview, cfg: Config) -> list[Person]:
     return []
 
 
-def plan(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> list[FollowUp]:
+def plan(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime, round_: Round = ALONE) -> list[FollowUp]:
     """Every follow-up ``interview`` should have, as of ``now`` (SPEC §2)."""
-    return plan_with_skipped(interview, cfg, tz, now)[0]
+    return plan_with_skipped(interview, cfg, tz, now, round_)[0]
 
 
-def plan_with_skipped(interview: Interview, cfg: Config, tz: ZoneInfo,
-                      now: datetime) -> tuple[list[FollowUp], list[FollowUp]]:
-    """``plan``, and the reminders it leaves out as already past when the interview was
-    first seen (the engine records those, so they never come later), from one rendering."""
+def plan_with_skipped(interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime,
+                      round_: Round = ALONE) -> tuple[list[FollowUp], list[FollowUp]]:
+    """``plan``, and what it leaves out as too late when the interview was first seen: reminders
+    more than an hour past, drafts more than two days past (the engine records those, so they
+    never come later, and lists them).  ``round_`` is the interview's place in its application."""
     first_seen = interview.first_seen or now
     outcome_at = interview.outcome_at or now
     out: list[FollowUp] = []
     for spec in steps.STEPS:
         if not cfg.plan.step(spec.id).enabled:
             continue
+        if not _in_round(spec, interview, round_):
+            continue
         at = _moment(spec, interview, cfg, tz, outcome_at)
-        if not _applies(spec, interview, at, outcome_at):
+        if not _applies(spec, interview, at, outcome_at, tz):
             continue
         people = recipients(spec, interview, cfg)
+        drafts = [_draft(interview, spec.id, at, p, cfg, tz) for p in people]
+        late = at < first_seen - STALE_DRAFT  # its drafts would arrive days late, as if fresh: listed instead
         if spec.reminder:
-            out.append(_reminder(interview, spec.id, at, cfg, tz, _length(spec, cfg)))
-        out += [_draft(interview, spec.id, at, p, cfg, tz) for p in people]
+            out.append(_reminder(interview, spec.id, at, cfg, tz, _length(spec, cfg),
+                                 [] if late else people))
+        out += drafts
 
-    # A reminder already more than an hour past when the interview was first seen is noise.
-    cutoff = first_seen - SKIP_PAST
-    kept = [f for f in out if f.kind is Kind.DRAFT or f.at >= cutoff]
-    return kept, [f for f in out if f.kind is Kind.REMINDER and f.at < cutoff]
+    # A reminder already more than an hour past when the interview was first seen is noise;
+    # a draft more than two days past would read as if fresh, days late.
+    def too_late(f: FollowUp) -> bool:
+        return f.at < first_seen - (SKIP_PAST if f.kind is Kind.REMINDER else STALE_DRAFT)
+
+    return [f for f in out if not too_late(f)], [f for f in out if too_late(f)]
 
 
 def why_absent(step_id: str, interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> str:
@@ -185,7 +212,9 @@ def why_absent(step_id: str, interview: Interview, cfg: Config, tz: ZoneInfo, no
     if spec.only_on is not None and interview.outcome != spec.only_on:
         return f"only when the outcome is recorded as {spec.only_on.value}"
     outcome_at = interview.outcome_at or now
-    if not _applies(spec, interview, _moment(spec, interview, cfg, tz, outcome_at), outcome_at):
+    if interview.kind in spec.not_for:
+        return f"not for an {interview.kind} conversation"
+    if not _applies(spec, interview, _moment(spec, interview, cfg, tz, outcome_at), outcome_at, tz):
         assert interview.outcome is not None
         return f"cancelled by the outcome ({interview.outcome.value})"
     if not spec.reminder and not recipients(spec, interview, cfg):

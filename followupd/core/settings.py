@@ -44,6 +44,8 @@ class MeConfig:
     name: str = ""
     email: str = ""
     phone: str = ""
+    aliases: tuple[str, ...] = ()  # other addresses that are also me
+    tone: str = "warm"  # warm ("Hi Emily,") | formal ("Dear Dr. Nguyen,")
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,11 @@ class Recipients(StrEnum):
 
 
 class Scope(StrEnum):
-    """Whether a step happens once per interview or once per application."""
+    """Whether a step happens for every round (interview) or once per application."""
 
-    ROUND = "round"
-    APPLICATION = "application"
+    ROUND = "round"  # every interview
+    FIRST_ROUND = "first-round"  # once per application, after its first round (references)
+    LATEST_ROUND = "latest-round"  # once per application, for its latest round (a new round supersedes it)
 
 
 _TIMING_KEYS = {
@@ -68,6 +69,9 @@ class Step:
     time: str = "09:00"
     cancelled_by_outcome: bool = False  # an outcome recorded before it falls due cancels it
     only_on: Outcome | None = None  # ON_OUTCOME: the outcome that brings it
+    # interview kinds (invitation.InterviewKind values) the step is not for: an informational
+    # chat gets no references heads-up and no check-in "about the role"
+    not_for: frozenset[str] = frozenset()
 
     @property
     def has_drafts(self) -> bool:
@@ -98,18 +102,21 @@ class Step:
         return frozenset(keys)
 
 
+_CHAT = frozenset({"informational"})
+
 STEPS: tuple[Step, ...] = (
     Step("prepare", "get ready: names, titles, when they decide", Timing.BEFORE_START,
-         minutes_before=30, duration_minutes=15),
+         minutes_before=30, duration_minutes=15, not_for=_CHAT),
     Step("thank-you", "thank each interviewer", Timing.AT_END, drafts=Recipients.INTERVIEWERS),
     Step("references", "give the references a heads-up", Timing.AT_END, drafts=Recipients.REFERENCES,
-         scope=Scope.APPLICATION),
+         scope=Scope.FIRST_ROUND, not_for=_CHAT),
     Step("handwritten-note", "mail handwritten cards", Timing.BUSINESS_DAYS, business_days=1, time="09:00"),
-    Step("keep-applying", "keep applying", Timing.BUSINESS_DAYS, business_days=2, time="10:00"),
+    Step("keep-applying", "keep applying", Timing.BUSINESS_DAYS, business_days=2, time="10:00",
+         not_for=_CHAT),
     Step("check-in", "a polite check-in if no word came", Timing.AFTER_DECISION, drafts=Recipients.CONTACT,
-         scope=Scope.APPLICATION, business_days=10, time="10:00", cancelled_by_outcome=True),
+         scope=Scope.LATEST_ROUND, business_days=10, time="10:00", cancelled_by_outcome=True, not_for=_CHAT),
     Step("gracious-close", "thank them after a rejection", Timing.ON_OUTCOME, reminder=False,
-         drafts=Recipients.CONTACT, scope=Scope.APPLICATION, only_on=Outcome.REJECTED),
+         drafts=Recipients.CONTACT, only_on=Outcome.REJECTED, not_for=_CHAT),
 )
 
 

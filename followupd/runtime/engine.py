@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from followupd.backends.protocols import Backends, ScreeningEventSource
 from followupd.config.templates import with_templates
-from followupd.core import detect, plan
-from followupd.core.model import FollowUp, Kind, SyncResult
+from followupd.core import applications, detect, plan
+from followupd.core.model import FollowUp, Interview, Kind, SyncResult
 from followupd.core.reconcile import Action, reconcile, withdrawals
 from followupd.core.settings import Config
 from followupd.core.tracking import InterviewRecord, Tracker, settled
@@ -148,16 +148,25 @@ class Engine:
               dry_run: bool) -> tuple[list[FollowUp], list[FollowUp]]:
         desired: list[FollowUp] = []
         skipped: list[FollowUp] = []
+        interviews = {rec.id: tracker.interview(rec) for rec in work.values() if rec.live}
+        rounds = applications.rounds(self._recent_rounds(tracker, interviews), self.cfg)
         for rec in work.values():
             if not rec.live:
                 continue
-            iv = tracker.interview(rec)
+            iv = interviews[rec.id]
             wanted, past = plan.plan_with_skipped(iv, self.cfg, self._timezone(rec.calendar_id, dry_run),
-                                                  tracker.now)
+                                                  tracker.now, rounds.get(rec.id, applications.ALONE))
             desired.extend(wanted)
             if rec.id in tracker.first_sight:
                 skipped.extend(past)  # dropped as already past when first seen: recorded, so it never comes later
         return desired, skipped
+
+    def _recent_rounds(self, tracker: Tracker, interviews: Mapping[str, Interview]) -> list[Interview]:
+        """The interviews an application can be made of: the ones planned now, and the live ones of
+        the last 60 days (and the lookback) that have settled since."""
+        since = tracker.time_min - applications.SILENCE
+        recent = [r.interview(self.cfg) for r in self.state.live_interviews_since(since) if r.id not in interviews]
+        return list(interviews.values()) + recent
 
 
 def _next_due(desired: list[FollowUp], now: datetime) -> tuple[datetime, str] | None:

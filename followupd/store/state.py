@@ -17,7 +17,7 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -53,7 +53,7 @@ def event_to_json(ev: CalendarEvent) -> str:
         if a is None:
             return None
         return {"email": a.email, "name": a.name, "is_self": a.is_self, "organizer": a.organizer,
-                "resource": a.resource, "response": a.response}
+                "resource": a.resource, "response": a.response, "group": a.group}
 
     return json.dumps({
         "id": ev.id, "calendar_id": ev.calendar_id, "title": ev.title, "start": ev.start.isoformat(),
@@ -219,6 +219,14 @@ class State:
         """Interviews that are not settled (uses the partial index)."""
         rows = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE settled = 0 ORDER BY start, id")
         return [_interview_row(r) for r in rows]
+
+    def live_interviews_since(self, start: datetime) -> list[InterviewRecord]:
+        """Live interviews (settled or not) that start at ``start`` or later: the recent rounds an
+        application is made of.  Bounded by time, not by history."""
+        day = (start - timedelta(days=1)).date().isoformat()  # ISO strings with offsets: a day's margin
+        rows = self.db.execute(f"SELECT {_INTERVIEW_COLS} FROM interviews WHERE start >= ? AND status = 'live' "
+                               "ORDER BY start, id", (day,))
+        return [r for r in map(_interview_row, rows) if r.event.start >= start]
 
     def all_interviews(self) -> list[InterviewRecord]:
         """Every interview ever seen, oldest first (for ``status`` and ``outcome`` only)."""
