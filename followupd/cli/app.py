@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     oc.add_argument("event", metavar="EVENT", help="event id, or a unique part of its title")
     oc.add_argument("outcome", nargs="?", choices=["offer", "rejected", "withdrawn"])
     oc.add_argument("--decision", metavar="YYYY-MM-DD", help="the date they expect to decide")
+    oc.add_argument("--force", action="store_true",
+                    help="record an outcome for an interview that has not happened yet")
 
     au = sub.add_parser("auth", help="authorize followupd with Google")
     ausub = au.add_subparsers(dest="auth_command", metavar="ACTION", required=True)

@@ -21,6 +21,7 @@ from followupd.errors import ConfigError
 from followupd.core.ids import draft_key
 from followupd.core.message import build_message, sanitize_header
 from followupd.core.model import CalendarEvent, DraftContent, FollowUp, Interview, Kind, ReminderContent
+from followupd.core.applications import ALONE, Round, rounds
 from followupd.core.plan import plan, why_absent
 from followupd.backends.protocols import EventSource
 
@@ -87,20 +88,24 @@ def _tz(source: EventSource, calendar_id: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _lookup(args: argparse.Namespace, ctx: Context, now: datetime) -> tuple[Config, EventSource, CalendarEvent]:
+def _lookup(args: argparse.Namespace, ctx: Context,
+            now: datetime) -> tuple[Config, EventSource, CalendarEvent, list[CalendarEvent]]:
     cfg = ctx.config()
     source, watch = backends_pkg.build_source(cfg)
-    return cfg, source, find_event(args.event, _events(cfg, source, watch, now), now)
+    events = _events(cfg, source, watch, now)
+    return cfg, source, find_event(args.event, events, now), events
 
 
 def cmd_explain(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
     """Why an event is or is not an interview: the rule that decided, and the reason."""
-    cfg, source, event = _lookup(args, ctx, clock())
+    cfg, source, event, _ = _lookup(args, ctx, clock())
     verdict = classify(event, cfg)
     tz = _tz(source, event.calendar_id)
     print(f"{sanitize_header(event.title, 200)}  ({event.id}, {event.start.astimezone(tz):%a %Y-%m-%d %H:%M %Z})")
     answer = "an interview" if verdict.is_interview else "not an interview"
     print(f"  {answer}: rule {verdict.rule}: {verdict.reason}")
+    if verdict.is_interview:
+        print("\n".join(facts(to_interview(event, cfg), tz)[2:]))
     return 0
 
 
@@ -121,7 +126,7 @@ def _state_record(interview_id: str) -> InterviewRecord | None:
 def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
     """The interview's facts, its planned steps and every rendered draft; writes nothing."""
     now = clock()
-    cfg, source, event = _lookup(args, ctx, now)
+    cfg, source, event, listed = _lookup(args, ctx, now)
     tz = _tz(source, event.calendar_id)
     verdict = classify(event, cfg)
     title = sanitize_header(event.title, 200)
@@ -133,10 +138,13 @@ def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcno
         interview = replace(rec, event=event).interview(cfg)
     else:
         interview = to_interview(event, cfg)
+    round_ = _round(interview, listed, cfg)
     print("\n".join(facts(interview, tz)))
+    if round_.rounds > 1:
+        print(f"  round:        {round_.number} of {round_.rounds} in this application")
     print()
-    follow_ups = plan(interview, cfg, tz, now)
-    print("\n".join(schedule_lines(interview, follow_ups, cfg, tz, now)))
+    follow_ups = plan(interview, cfg, tz, now, round_)
+    print("\n".join(schedule_lines(interview, follow_ups, cfg, tz, now, round_)))
     for f in follow_ups:
         if isinstance(f.content, DraftContent):
             print()
@@ -144,21 +152,47 @@ def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcno
     return 0
 
 
+def _round(interview: Interview, listed: list[CalendarEvent], cfg: Config) -> Round:
+    """The interview's place in its application, from the interviews the calendar lists."""
+    others = [to_interview(e, cfg) for e in listed if e.id != interview.id and classify(e, cfg).is_interview]
+    return rounds([interview, *others], cfg).get(interview.id, ALONE)
+
+
 def facts(interview: Interview, tz: ZoneInfo) -> list[str]:
+    """What followupd understood of the invitation, each field with where it came from."""
     ev = interview.event
     when = f"{ev.start.astimezone(tz):%a %Y-%m-%d}" if ev.all_day else \
         f"{ev.start.astimezone(tz):%a %Y-%m-%d %H:%M}–{ev.end.astimezone(tz):%H:%M %Z}"
-    people = ", ".join(_person(p.name, p.title, p.email) for p in interview.interviewers) or "(nobody)"
+    source = dict(interview.facts)
+
+    def field(label: str, value: str, key: str) -> str:
+        said = sanitize_header(value, 100) or "(not known: the drafts say less)"
+        why = source.get(key, "")
+        return f"  {label:<13} {said}" + (f"    ← {sanitize_header(why, 160)}" if why and value else "")
+
     lines = [
         f"{sanitize_header(ev.title, 200)}  ({ev.id})",
         f"  when:         {when}",
-        f"  company:      {sanitize_header(interview.company, 100) or '(unknown)'}",
-        f"  role:         {sanitize_header(interview.role, 100) or '(unknown)'}",
-        f"  interviewers: {people}",
-        f"  organiser:    {_person(interview.organizer.name, interview.organizer.title, interview.organizer.email) if interview.organizer else '(me, or unknown)'}",
+        field("company:", interview.company, "company"),
+        field("role:", interview.role, "role"),
+        field("kind:", interview.kind, "kind"),
     ]
+    for p in interview.interviewers:
+        topic = interview.topic_for(p.email)
+        note = interview.note_for(p.email)
+        extra = "".join(f"; {k}: {sanitize_header(v, 80)}" for k, v in (("covered", topic), ("your note", note)) if v)
+        lines.append(f"  interviewer:  {_person(p.name, p.title, p.email)}{extra}")
+    if not interview.interviewers:
+        lines.append("  interviewer:  (nobody a draft can go to)")
+    contact = interview.organizer
+    lines.append(field("contact:", _person(contact.name, contact.title, contact.email) if contact else "", "contact")
+                 if contact else "  contact:      (none: a check-in goes to the first interviewer, if any)")
+    for address, why in interview.left_out:
+        lines.append(f"  no draft:     {sanitize_header(address, 100)} ({why})")
     if interview.decision:
-        lines.append(f"  decision:     {interview.decision:%a %Y-%m-%d}")
+        lines.append(field("decision:", f"{interview.decision:%a %Y-%m-%d}", "decision"))
+    elif "decision" in source:
+        lines.append(f"  decision:     {sanitize_header(source['decision'], 160)}")
     if interview.outcome:
         lines.append(f"  outcome:      {interview.outcome.value}")
     return lines
@@ -178,7 +212,7 @@ def _state(f: FollowUp, now: datetime) -> str:
 
 
 def schedule_lines(interview: Interview, follow_ups: list[FollowUp], cfg: Config, tz: ZoneInfo,
-                   now: datetime) -> list[str]:
+                   now: datetime, round_: Round = ALONE) -> list[str]:
     """One line per planned follow-up, plus why any step produced none."""
     lines = ["Plan (times in " + str(tz) + "):"]
     for f in sorted(follow_ups, key=lambda f: (f.at, f.kind != Kind.REMINDER)):
@@ -189,7 +223,7 @@ def schedule_lines(interview: Interview, follow_ups: list[FollowUp], cfg: Config
     for step in registry.ids():
         if step in produced:
             continue
-        why = why_absent(step, interview, cfg, tz, now)
+        why = why_absent(step, interview, cfg, tz, now, round_)
         lines.append(f"  {'':<20}  {step:<16} — {why}")
     return lines
 

@@ -14,7 +14,8 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from followupd.core import plan
+from followupd.core import applications, plan
+from followupd.core.applications import ALONE, Round
 from followupd.core import steps as registry
 from followupd.core.settings import Config
 from followupd.core.steps import Timing
@@ -61,18 +62,19 @@ def _words(e: LedgerEntry, rec: InterviewRecord) -> str:
     return "done"
 
 
-def _planned(rec: InterviewRecord, cfg: Config, tz: str | None, now: datetime) -> list[FollowUp]:
+def _planned(rec: InterviewRecord, cfg: Config, tz: str | None, now: datetime,
+             round_: Round = ALONE) -> list[FollowUp]:
     if not rec.live or rec.settled or tz is None:
         return []
-    return plan.plan(rec.interview(cfg), cfg, ZoneInfo(tz), now)
+    return plan.plan(rec.interview(cfg), cfg, ZoneInfo(tz), now, round_)
 
 
 def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config, tz: str | None,
-               now: datetime) -> list[StepLine]:
+               now: datetime, round_: Round = ALONE) -> list[StepLine]:
     """Every follow-up of one interview with its state in words, in time order."""
     lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec))
              for e in ledger.values()]
-    for f in _planned(rec, cfg, tz, now):
+    for f in _planned(rec, cfg, tz, now, round_):
         if f.key not in ledger:
             due = f"due {_when(f.write_from if f.kind == Kind.DRAFT else f.at, now)}"
             lines.append(StepLine(f.step, f.kind, f.recipient, f.title, f.at, "due", due))
@@ -90,14 +92,32 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     by_iv: dict[str, dict[str, LedgerEntry]] = {}
     for e in ledger.values():
         by_iv.setdefault(e.interview_id, {})[e.key] = e
-    report = [(r, step_lines(r, by_iv.get(r.id, {}), cfg, tzs[r.calendar_id], now)) for r in records]
+    interviews = {r.id: r.interview(cfg) for r in records}
+    rounds = applications.rounds([interviews[r.id] for r in records if r.live], cfg)
+    alone = {r.id: applications.Round(application=f"event:{r.id}") for r in records}
+    where = {r.id: rounds.get(r.id, alone[r.id]) for r in records}
+    report = [(r, step_lines(r, by_iv.get(r.id, {}), cfg, tzs[r.calendar_id], now, where[r.id])) for r in records]
     if args.json:
-        print(json.dumps([_as_json(r, lines) for r, lines in report], indent=2, ensure_ascii=False))
+        print(json.dumps([_as_json(r, lines, where[r.id], interviews[r.id].company) for r, lines in report],
+                         indent=2, ensure_ascii=False))
         return 0
     if not report:
         print("no interviews seen yet")
         return 0
-    for rec, lines in report:
+    groups: dict[str, list[tuple[InterviewRecord, list[StepLine]]]] = {}
+    for rec, lines in report:  # by application, in the order each application began
+        groups.setdefault(where[rec.id].application, []).append((rec, lines))
+    for members in groups.values():
+        company = next((interviews[r.id].company for r, _ in members if interviews[r.id].company), "")
+        n = len(members)
+        print(f"== {company or 'Application'}: {n} round{'s' if n != 1 else ''} ==" if n > 1 or company
+              else "== Application ==")
+        _print_rounds(members, tzs)
+    return 0
+
+
+def _print_rounds(members: list[tuple[InterviewRecord, list[StepLine]]], tzs: dict[str, str | None]) -> None:
+    for rec, lines in members:
         tz = tzs[rec.calendar_id]
         start = rec.event.start.astimezone(ZoneInfo(tz)) if tz else rec.event.start
         extra = []
@@ -112,12 +132,12 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         for s in lines:
             what = f"{s.kind.value} to {s.recipient}" if s.kind == Kind.DRAFT else s.kind.value
             print(f"  {s.step:<17} {what:<36} {s.words}")
-    return 0
 
 
-def _as_json(rec: InterviewRecord, lines: list[StepLine]) -> dict[str, Any]:
+def _as_json(rec: InterviewRecord, lines: list[StepLine], round_: Round, company: str) -> dict[str, Any]:
     return {
-        "id": rec.id, "calendar": rec.calendar_id, "title": rec.title, "start": rec.event.start.isoformat(),
+        "id": rec.id, "application": round_.application, "company": company or None,
+        "round": round_.number, "rounds": round_.rounds, "calendar": rec.calendar_id, "title": rec.title, "start": rec.event.start.isoformat(),
         "end": rec.event.end.isoformat(), "live": rec.live, "gone_reason": rec.gone_reason or None,
         "outcome": rec.outcome.value if rec.outcome else None,
         "decision": rec.decision.isoformat() if rec.decision else None, "settled": rec.settled,
@@ -179,21 +199,37 @@ def cmd_outcome(args: argparse.Namespace, ctx: Context) -> int:
     now = datetime.now(timezone.utc)
     with State() as st:
         rec = find_interview(st.all_interviews(), args.event, now)
+        _check_sane(rec, outcome, decision, now, force=bool(getattr(args, "force", False)))
         ledger = st.ledger_for([rec.id])
         rec = st.record_outcome(rec.id, outcome=outcome, decision=decision, at=now)
-    for line in _consequences(rec, outcome, decision, ledger, cfg):
+    for line in _consequences(rec, outcome, decision, ledger, cfg, early=outcome is not None and rec.event.end > now):
         print(line)
     return 0
 
 
+def _check_sane(rec: InterviewRecord, outcome: Outcome | None, decision: date | None, now: datetime, *,
+                force: bool) -> None:
+    """A decision date before the interview, or an outcome before it happened without --force: exit 2."""
+    day = rec.event.start.date()
+    if decision is not None and decision < day:
+        raise ConfigError(f"--decision {decision.isoformat()} is before the interview '{rec.title}' on "
+                          f"{day.isoformat()}; give the date they expect to decide")
+    if outcome is not None and rec.event.end > now and not force:
+        raise ConfigError(f"'{rec.title}' has not happened yet (it is on {rec.event.start:%a %Y-%m-%d %H:%M}). "
+                          f"If you already know the outcome, run the command again with --force: followupd then "
+                          "withdraws the follow-ups still to come (no thank-you after a rejection)")
+
+
 def _consequences(rec: InterviewRecord, outcome: Outcome | None, decision: date | None,
-                  ledger: dict[str, LedgerEntry], cfg: Config) -> list[str]:
+                  ledger: dict[str, LedgerEntry], cfg: Config, *, early: bool = False) -> list[str]:
     """What the next pass will do with what was just recorded, in words (from the step registry)."""
     out: list[str] = []
     enabled = [s for s in registry.STEPS if cfg.plan.step(s.id).enabled]
     written = {e.step for e in ledger.values() if e.status == Status.WRITTEN and e.kind == Kind.DRAFT}
     if outcome is not None:
         said = [f"recorded {outcome.value} for '{rec.title}' on {rec.event.start:%a %Y-%m-%d}"]
+        if early:
+            said.append("the follow-ups still to come are withdrawn on the next pass (those you edited stay)")
         for s in enabled:
             if s.cancelled_by_outcome:
                 said.append(f"the {s.id} draft was already written; it stays as it is" if s.id in written

@@ -298,7 +298,7 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
         same = next((a for a in event.attendees if a.email.lower() == org.email.lower() and a.name), None)
         org_person = _person(same or org)
     elif org is not None and not is_me(org, cfg) and org.email.strip().lower() not in seen:
-        left_out.append((sanitize_header(org.email, 100), not_a_recipient(org, cfg) + " (organiser)"))
+        left_out.append((sanitize_header(org.email, 100), "the organiser, " + not_a_recipient(org, cfg)))
 
     # Names and titles the description gives (Greenhouse/GoodTime schedules, "Interviewers:" lines).
     listed = [(n, t, "") for n, t in (names.clean(x) for x in re.split(r"\s*(?:,|;|&|\band\b)\s*",

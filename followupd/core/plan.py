@@ -204,11 +204,16 @@ def plan_with_skipped(interview: Interview, cfg: Config, tz: ZoneInfo, now: date
     return [f for f in out if not too_late(f)], [f for f in out if too_late(f)]
 
 
-def why_absent(step_id: str, interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime) -> str:
+def why_absent(step_id: str, interview: Interview, cfg: Config, tz: ZoneInfo, now: datetime,
+               round_: Round = ALONE) -> str:
     """Why ``plan`` gives this interview nothing for ``step_id`` (for ``preview``)."""
     spec = steps.get(step_id)
     if not cfg.plan.step(spec.id).enabled:
         return f"disabled in [plan.steps.{spec.id}]"
+    if spec.scope is Scope.FIRST_ROUND and not round_.first:
+        return f"once per application: it came with round 1 (this is round {round_.number})"
+    if spec.scope is Scope.LATEST_ROUND and not round_.latest:
+        return f"once per application: it waits for the latest round ({round_.rounds})"
     if spec.only_on is not None and interview.outcome != spec.only_on:
         return f"only when the outcome is recorded as {spec.only_on.value}"
     outcome_at = interview.outcome_at or now
