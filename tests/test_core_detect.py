@@ -10,7 +10,7 @@ import pytest
 from core_helpers import CFG, LEE, RILEY, ROOM, SAM, SELF, event
 from followupd.core.settings import DetectConfig
 from followupd.core.detect import classify, keyword_regex, to_interview
-from followupd.core.invitation import parse_title
+from followupd.core.titles import parse_title
 from followupd.core.names import clean as split_name
 from followupd.core.model import PROP_INTERVIEW, Attendee, Outcome, Person
 

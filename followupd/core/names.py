@@ -63,8 +63,9 @@ def clean(display: str, email: str = "") -> tuple[str, str]:
         if len(parts) == 2 and parts[0] and parts[1]:
             text, after = parts[0].strip(), parts[1].strip()
             title = after if looks_like_role(after) else ""
-    if "@" in text or (email and text.lower() == email.lower().split("@")[0]) or not re.search(r"[^\W\d_]", text):
-        return "", title  # an address, the address's local part, or no letters at all: no name
+    local = email.split("@", 1)[0] if email else ""
+    if "@" in text or (local and text == local and text.islower()) or not re.search(r"[^\W\d_]", text):
+        return "", title  # an address, the address's local part as it is, or no letters at all: no name
     n = parse(text)
     return (f"{n.honorific} {n.full}" if n.honorific else n.full), title
 
@@ -80,6 +81,11 @@ def matches_address(name: str, email: str) -> bool:
         return False
     forms = {first + last, first[0] + last, last + first[0], first + (last[:1]), last + first} if last else {first}
     return local in forms or (bool(last) and local == last) or (local == first and len(first) > 2)
+
+
+def ascii_fold(text: str) -> str:
+    """``Zoë Álvarez`` → ``Zoe Alvarez`` (for matching, never for writing)."""
+    return _ascii(text)
 
 
 def _ascii(text: str) -> str:

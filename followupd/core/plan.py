@@ -58,8 +58,8 @@ def interview_end(interview: Interview, tz: ZoneInfo) -> datetime:
     """When the interview ends; for an all-day interview, the end of its last day."""
     ev = interview.event
     if ev.all_day:
-        last = (ev.end.astimezone(tz) - timedelta(microseconds=1)).date() if ev.end > ev.start \
-            else ev.start.astimezone(tz).date()
+        # an all-day event's dates are calendar dates, whatever zone the source wrote them in
+        last = (ev.end - timedelta(microseconds=1)).date() if ev.end > ev.start else ev.start.date()
         return datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     return ev.end
 
@@ -84,7 +84,7 @@ def _moment(spec: Step, interview: Interview, cfg: Config, tz: ZoneInfo, outcome
     """When ``spec`` falls due for ``interview``."""
     if spec.timing is Timing.BEFORE_START:
         if interview.event.all_day:
-            return datetime.combine(interview.event.start.astimezone(tz).date(), ALL_DAY_PREPARE, tzinfo=tz)
+            return datetime.combine(interview.event.start.date(), ALL_DAY_PREPARE, tzinfo=tz)
         minutes = cfg.plan.step(spec.id).minutes_before
         return interview.event.start - timedelta(minutes=spec.minutes_before if minutes is None else minutes)
     if spec.timing is Timing.AT_END:

@@ -55,7 +55,13 @@ def _person(p: Person, cfg: Config, interview: Interview | None = None) -> dict[
             "known_name": bool(name),
             "label": f"{name} ({title})" if name and title else (name or p.email),
             "note": _one_line(interview.note_for(p.email), 300) if interview else "",
-            "topic": _one_line(interview.topic_for(p.email), 100) if interview else ""}
+            "topic": _in_sentence(_one_line(interview.topic_for(p.email), 100)) if interview else ""}
+
+
+def _in_sentence(text: str) -> str:
+    """"System design" → "system design", "SQL deep dive" → "SQL deep dive": lower case inside a
+    sentence, acronyms kept."""
+    return " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in text.split())
 
 
 def variants(interview: Interview, step: str, recipient: Person | None) -> tuple[int, int]:
