@@ -249,3 +249,19 @@ def test_pass_reads_only_active_interviews_not_history(world: World) -> None:
     world.run()
     assert len(st.active_interviews()) == 1
     assert max(loaded) <= 6, loaded  # only the live interview's rows, never the 500 of history
+
+
+def test_a_note_added_to_the_event_rewrites_the_untouched_thank_you(world: World) -> None:
+    """SPEC §2 "Personal notes": a notes: line in the description goes into the draft not yet touched."""
+    world.cal.put_event(interview())
+    world.run()
+    _after_interview(world)
+    world.run()
+    thanks = next(d for d in world.drafts.drafts.values() if d.to == "sam@acme.com")
+    assert "migration" not in thanks.body
+    ev = world.cal.get("iv1")
+    assert ev is not None
+    world.cal.put_event(replace(ev, description="notes:\nSam — the billing migration\n"))
+    lines = world.run().actions
+    assert any(line.startswith("rewrote draft") and "sam@acme.com" in line for line in lines)
+    assert "our conversation about the billing migration" in thanks.body
