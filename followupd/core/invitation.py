@@ -21,7 +21,7 @@ from followupd.core.model import Attendee, CalendarEvent, Person
 from followupd.core.people import company_from_domain, employer_domain, is_me, not_a_recipient
 from followupd.core.description import FOR_AT, NAME_LIKE, fields_of, notes_of, schedule_people, text_of
 from followupd.core.settings import Config
-from followupd.core.titles import Fact, parse_title, tidy, without
+from followupd.core.titles import Fact, parse_title, role_words, tidy, without
 
 
 class InterviewKind(StrEnum):
@@ -42,7 +42,7 @@ _KIND_WORDS: tuple[tuple[InterviewKind, str], ...] = (
     (InterviewKind.ONSITE, r"on-?site|virtual\s+on-?site|loop|super\s?day"),
     (InterviewKind.TECHNICAL, r"technical|tech\s+screen|coding|system\s+design|pair(?:ing)?(?:\s+programming)?|"
                               r"live\s+code|take[-\s]home|whiteboard|case\s+study|hackerrank|coderpad"),
-    (InterviewKind.SCREEN, r"phone\s+screen|screening|screen|recruiter\s+(?:call|chat|screen)|intro(?:ductory)?\s+call|"
+    (InterviewKind.SCREEN, r"phone\s+screen|phone\s+interview|screening|screen|recruiter\s+(?:call|chat|screen)|intro(?:ductory)?\s+call|"
                            r"initial\s+call|first\s+call|hr\s+call|talent\s+call"),
 )
 _KIND_RES = tuple((k, re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)) for k, words in _KIND_WORDS)
@@ -188,7 +188,7 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
     if "company" in fields:
         company = Fact(tidy(without(fields["company"], me)), f'the description line "Company: {fields["company"]}"')
     if "role" in fields:
-        role = Fact(tidy(without(fields["role"], me)), f'the description line "Role: {fields["role"]}"')
+        role = Fact(role_words(without(fields["role"], me)), f'the description line "Role: {fields["role"]}"')
     prose = FOR_AT.search(text)
     if prose:
         if not role and names.looks_like_role(prose.group("role")):
@@ -196,7 +196,7 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
         if not company and prose.group("company"):
             company = Fact(tidy(prose.group("company")), f'the description: "{sanitize_header(prose.group(0), 100)}"')
     all_names = [p.name for p in people] + ([org_person.name] if org_person else []) + [n for n, _, _ in listed]
-    t_company, t_role = parse_title(event.title, all_names, me, domains)
+    t_company, t_role = parse_title(event.title, all_names, me, domains, names.parse(cfg.me.name).first)
     company = company or t_company
     role = role or t_role
     kind = _kind(event.title, text)

@@ -125,7 +125,10 @@ def is_role_account(email: str) -> bool:
         return True
     if re.match(r"(no|do|dont)[-_.]?(not[-_.]?)?reply", local):
         return True
-    return all(t in _ROLE_TOKENS or t.isdigit() for t in tokens)
+    # "wonka-interviews@wonka.com", "acme-careers@acme.com": the company's name plus role words
+    label = registrable(domain_of(email)).split(".")[0]
+    roles = [t for t in tokens if t in _ROLE_TOKENS]
+    return bool(roles) and all(t in _ROLE_TOKENS or t.isdigit() or t == label for t in tokens)
 
 
 def usable(email: str) -> bool:

@@ -29,7 +29,7 @@ _NOISE = re.compile(
     r"in[-\s]person|meeting|chat|conversation|sync|session|discussion|weekly|bi-?weekly|daily|monthly|recurring|"
     r"interview|interviews|round|stage|step|\d+(?:st|nd|rd|th)?|first|second|third|next|follow[-\s]?up|"
     r"\d+\s*(?:-\s*)?(?:min(?:ute)?s?|hours?|hrs?|h)|minute|minutes|hour|"
-    r"with|and|the|a|an|for|of|to|x|vs|&|candidate|hiring\s+manager|recruiter|intro|introductory|"
+    r"with|w/|and|the|a|an|for|of|to|x|vs|&|candidate|hiring\s+manager|recruiter|intro|introductory|"
     r"initial|screen|screening|technical|on-?site|loop|panel|final|informational|coffee|onboarding|pairing|paired|"
     r"pair\s+programming|coding|live\s+coding|system\s+design|take[-\s]home|case\s+study|behaviou?ral|"
     r"culture(?:\s+fit)?|debrief|portfolio\s+review|presentation|opportunity)(?!\w)",
@@ -40,7 +40,9 @@ _PREFIX = re.compile(r"^\s*(?:(?:updated\s+)?invitation|invite|accepted|declined
                      r"fwd?|re)\s*:\s*", re.IGNORECASE)
 
 
-_SEPARATORS = re.compile(r"\s+[-–—|/·:x]\s+|\s*[|–—·]\s*|:\s+|\s+<>\s+|\s+&\s+")
+_SEPARATORS = re.compile(r"\s+[-–—|/·:x]\s+|\s*[|–—·]\s*|:\s+|\s*<>\s*|\s+&\s+|\s*\[|\]\s*")
+_WHO_THEY_ARE = re.compile(r"hiring\s+manager|recruiter|recruiting|talent\s+partner|founder", re.IGNORECASE)
+_GENDER = re.compile(r"\(\s*(?:[mwfdxi]\s*/\s*){1,3}[mwfdxi]\s*\)|\b(?:m|f|w)/(?:w|m|f)/(?:d|x)\b", re.IGNORECASE)
 
 
 _CORPORATE = re.compile(r"(?<!\w)(?:inc|llc|ltd|gmbh|corp|corporation|co|company|labs?|technologies|tech|systems|"
@@ -65,15 +67,20 @@ def _same_company(a: str, b: str) -> bool:
 
 
 def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | None = None,
-                domains: Iterable[str] = ()) -> tuple[Fact, Fact]:
+                domains: Iterable[str] = (), my_first: str = "") -> tuple[Fact, Fact]:
     """Company and role from the title shapes the common tools and people write.
 
     ``people`` are names of those on the invitation (never a company), ``me`` matches the
-    person's own name, ``domains`` are employer domains that can confirm a company.
+    person's own name and ``my_first`` is their first name (a segment of its own, "Zoë / Notion"),
+    ``domains`` are employer domains that can confirm a company.
     """
     text = sanitize_header(title, 300)
     text = re.sub(r"(?<![\w#])#[A-Za-z][\w-]*", " ", _PREFIX.sub("", text))
     text = without(text, me)
+    for first in {my_first, names.ascii_fold(my_first)} - {""}:  # my first name as a segment of its own
+        text = re.sub(rf"(?:^|(?<=[\s/|–—-])){re.escape(first)}(?=\s*(?:[/|–—:-]|<>|$))", " — ", text,
+                      flags=re.IGNORECASE)
+    text = _GENDER.sub(" ", text)
     known = sorted({p for p in people if p}, key=len, reverse=True)
     for person in known:
         text = re.sub(rf"(?<!\w){re.escape(person)}(?!\w)", " — ", text, flags=re.IGNORECASE)
@@ -92,7 +99,9 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
         company_hint, text = at.group(1), text[: at.start()]
     else:
         with_ = re.search(r"(?:^|\s)(?:with|w/)\s+(.+)$", text, re.IGNORECASE)
-        if with_ and not looks_like_person(_SEPARATORS.split(with_.group(1))[0].strip(" ,.")):
+        who = tidy(_SEPARATORS.split(with_.group(1))[0]) if with_ else ""
+        if with_ and (not looks_like_person(who)
+                      or any(_same_company(who, d.split(".")[0]) for d in domains if d)):
             company_hint, text = with_.group(1), text[: with_.start()]
     for_role = re.search(r"(?:^|\s)for\s+(?:the\s+|a\s+|an\s+)?(.+?)(?:\s+(?:role|position))?$", text, re.IGNORECASE)
     if for_role and not role and names.looks_like_role(for_role.group(1)):
@@ -106,7 +115,7 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
     for seg in segments:
         if not seg:
             continue
-        if not role and names.looks_like_role(seg):
+        if not role and names.looks_like_role(_WHO_THEY_ARE.sub(" ", seg)):
             role = Fact(seg, shown)
             continue
         rest = tidy(_NOISE.sub(" ", seg))
@@ -124,7 +133,7 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
 
 def role_words(text: str) -> str:
     """A role without the kind words around it: "Backend Developer interview" → "Backend Developer"."""
-    text = tidy(text)
+    text = tidy(_GENDER.sub(" ", text))
     edge = re.compile(rf"^(?:(?:{_EDGE})\s+)+|(?:\s+(?:{_EDGE}))+$", re.IGNORECASE)
     return tidy(edge.sub("", text))
 
@@ -134,4 +143,4 @@ _EDGE = (r"interview|interviews|phone\s+screen|screen|screening|call|chat|onsite
 
 
 def tidy(text: str) -> str:
-    return " ".join(text.split()).strip(" -–—|:,.;/")
+    return " ".join(text.split()).strip(" -–—|:,.;/<>[]")
