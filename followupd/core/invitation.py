@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 
 from followupd.core import names
 from followupd.core.message import sanitize_header
@@ -64,8 +65,14 @@ class Invitation:
 
 
 def _my_name_re(cfg: Config) -> re.Pattern[str] | None:
-    n = names.parse(cfg.me.name)
-    forms = {cfg.me.name.strip(), n.full}
+    return _name_re(cfg.me.name)
+
+
+@lru_cache(maxsize=8)
+def _name_re(my_name: str) -> re.Pattern[str] | None:
+    """My name in any of the forms invitations write it (with or without accents, "Last, First")."""
+    n = names.parse(my_name)
+    forms = {my_name.strip(), n.full}
     if n.first and n.last:
         forms |= {f"{n.first} {n.last}", f"{n.last}, {n.first}", f"{n.last} {n.first}"}
     forms |= {names.ascii_fold(f) for f in forms}

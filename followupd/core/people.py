@@ -65,15 +65,23 @@ def domain_of(email: str) -> str:
 def _psl() -> object:
     from publicsuffixlist import PublicSuffixList
 
-    return PublicSuffixList()
+    # Without the punycoded copy of every rule: building it is most of the load time, and an
+    # address's domain arrives as text, not as punycode.
+    return PublicSuffixList(accept_encoded_idn=False)
 
 
 @lru_cache(maxsize=4096)
 def registrable(domain: str) -> str:
-    """``mail.acme.co.uk`` → ``acme.co.uk`` (the Public Suffix List, shipped offline)."""
+    """``mail.acme.co.uk`` → ``acme.co.uk`` (the Public Suffix List, shipped offline).
+
+    A two-label domain (``acme.com``) is its own registrable domain whatever its suffix, so the
+    list is loaded only for longer ones: a command that meets only those never pays for it.
+    """
     domain = domain.strip(".").lower()
     if not domain:
         return ""
+    if domain.count(".") < 2:
+        return domain
     found = _psl().privatesuffix(domain)  # type: ignore[attr-defined]
     return str(found) if found else domain
 
@@ -87,10 +95,17 @@ def is_tool_domain(domain: str) -> bool:
     domain = domain.lower()
     if _RESERVED.search(domain):
         return True
-    if domain.endswith("calendar.google.com") or domain.endswith(".calendar.google.com"):
-        return True
-    reg = registrable(domain)
-    return domain in TOOL_DOMAINS or reg in TOOL_DOMAINS or reg in FREE_MAIL or domain in FREE_MAIL
+    return any(d in TOOL_DOMAINS or d in FREE_MAIL for d in _suffixes(domain))
+
+
+def is_free_mail(domain: str) -> bool:
+    return any(d in FREE_MAIL for d in _suffixes(domain.lower()))
+
+
+def _suffixes(domain: str) -> list[str]:
+    """``hire.lever.co`` → ``hire.lever.co``, ``lever.co``, ``co``: every domain it lies in."""
+    labels = domain.strip(".").split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
 
 
 def employer_domain(email: str, cfg: Config) -> str:
@@ -100,7 +115,7 @@ def employer_domain(email: str, cfg: Config) -> str:
         return ""
     mine = {registrable(domain_of(a)) for a in my_addresses(cfg)}
     reg = registrable(domain)
-    return "" if reg in mine and reg not in FREE_MAIL else reg
+    return "" if reg in mine else reg
 
 
 def company_from_domain(reg: str) -> str:
@@ -153,7 +168,7 @@ def not_a_recipient(a: Attendee, cfg: Config) -> str:
     if a.response == Response.DECLINED:
         return "declined"
     domain = domain_of(email)
-    if is_tool_domain(domain) and registrable(domain) not in FREE_MAIL and not _RESERVED.search(domain):
+    if not _RESERVED.search(domain) and not is_free_mail(domain) and is_tool_domain(domain):
         return "a scheduling tool"
     if is_role_account(email):
         return "a role account or bot"
