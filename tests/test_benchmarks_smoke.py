@@ -38,3 +38,11 @@ def test_table_has_a_verdict_per_row() -> None:
     print_table([Row("a", "1", "<= 2", "0.5x", True), Row("b", "3", "<= 2", "1.5x", False), Row("c", "x", "-")],
                 lines.append)
     assert [line.rsplit("|", 2)[1].strip() for line in lines[2:]] == ["PASS", "MISS", "info"]
+
+
+def test_command_latency_benchmark_measures_each_command() -> None:
+    from benchmarks import commands
+
+    times = commands.measure(runs=1)
+    assert set(times) == {"python", "status", "explain Globex", "preview Globex"}
+    assert all(t > 0 for t in times.values())
