@@ -109,3 +109,27 @@ def test_outcome_for_a_recurring_series_takes_the_latest_held_instance() -> None
     with pytest.raises(ConfigError, match="matches 2 interviews"):
         find_interview(records, "Acme", now)
     assert find_interview(records, "Acme 2026-11-13", now).id == "b"
+
+
+def test_outcome_sanity_decision_before_the_interview_and_force_for_one_ahead(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SPEC §2 "Sanity": both are exit 2 with the fix in the message; --force records it."""
+    from datetime import datetime, timezone
+
+    w = World(db=default_path())
+    ahead = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=5)
+    w.clock.now = ahead - timedelta(days=6)
+    w.cal.put_event(interview("iv9", title="Interview: Hooli", start=ahead))
+    w.run()
+    w.crash()
+    day_before = (ahead - timedelta(days=2)).date().isoformat()
+    assert main(["--config", str(config), "outcome", "hooli", "--decision", day_before]) == 2
+    assert "is before the interview" in capsys.readouterr().err
+    assert main(["--config", str(config), "outcome", "hooli", "rejected"]) == 2
+    err = capsys.readouterr().err
+    assert "has not happened yet" in err and "--force" in err
+    assert main(["--config", str(config), "outcome", "hooli", "rejected", "--force"]) == 0
+    assert "withdrawn on the next pass" in capsys.readouterr().out
+    with State() as st:
+        rec = st.interview("iv9")
+    assert rec is not None and rec.outcome == Outcome.REJECTED
