@@ -44,6 +44,12 @@ def ev(title: str, *attendees: Attendee, organizer: Attendee | None = None, desc
      "Initech", "Cloud Solutions Architect"),
     ("Weekly sync with Globex", Attendee("a@globex.com", "Ann Ho"), "Globex", ""),
     ("Phone screen", Attendee("sam@gmail.com", "Sam Park"), "", ""),  # nothing supports a company: say less
+    ("Interview with the Platform team", Attendee("ann@vercel.com", "Ann Lee"), "Vercel", ""),
+    ("Final round with Jane and Raj", Attendee("jane@canva.com", "Jane Park"), "Canva", ""),
+    ("Vorstellungsgespräch: Softwareentwickler (m/w/d) bei Siemens #interview",
+     Attendee("k.mueller@siemens.com", "Müller, Klaus"), "Siemens", ""),
+    ("Entretien - Développeur Backend #interview", Attendee("jd@socgen.com", "Jean Dupont"), "Socgen", ""),
+    ("Updated invitation: Acme | Senior PM | Onsite Loop", Attendee("mj@acme.com", "Mary Jones"), "Acme", "Senior PM"),
 ])
 def test_title_shapes(title: str, attendee: Attendee, company: str, role: str) -> None:
     iv = to_interview(ev(title, attendee), CFG)

@@ -32,7 +32,10 @@ _NOISE = re.compile(
     r"with|w/|and|the|a|an|for|of|to|x|vs|&|candidate|hiring\s+manager|recruiter|intro|introductory|"
     r"initial|screen|screening|technical|on-?site|loop|panel|final|informational|coffee|onboarding|pairing|paired|"
     r"pair\s+programming|coding|live\s+coding|system\s+design|take[-\s]home|case\s+study|behaviou?ral|"
-    r"culture(?:\s+fit)?|debrief|portfolio\s+review|presentation|opportunity)(?!\w)",
+    r"culture(?:\s+fit)?|debrief|portfolio\s+review|presentation|opportunity|"
+    # the word "interview" in other languages people interview in
+    r"entretien|entrevista|colloquio|intervista|sollicitatiegesprek|vorstellungsgespr(?:ä|ae)ch|"
+    r"bewerbungsgespr(?:ä|ae)ch|gespr(?:ä|ae)ch|kennenlerngespr(?:ä|ae)ch)(?!\w)",
     re.IGNORECASE)
 
 
@@ -84,8 +87,10 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
     known = sorted({p for p in people if p}, key=len, reverse=True)
     for person in known:
         text = re.sub(rf"(?<!\w){re.escape(person)}(?!\w)", " — ", text, flags=re.IGNORECASE)
-    for first in {names.parse(p).first for p in known} - {""}:  # "call with Tom": a person, not a company
-        text = re.sub(rf"(?:^|\s)(?:with|w/)\s+{re.escape(first)}(?!\w)", " — ", text, flags=re.IGNORECASE)
+    for first in {names.parse(p).first for p in known} - {""}:  # "with Tom", "Jane and Raj": people
+        f = re.escape(first)
+        text = re.sub(rf"(?:(?<=^)|(?<=\s))(?:with|w/|and|&|,)\s+{f}(?!\w)|(?<!\w){f}(?=\s*(?:,|&|\band\b))",
+                      " — ", text, flags=re.IGNORECASE)
     text = re.sub(r"\bbetween\b.*$", " ", text, flags=re.IGNORECASE)  # Calendly: "... between A and B"
     shown = f'title "{sanitize_header(title, 120)}"'
     role = Fact()
@@ -94,7 +99,7 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
         role = Fact(paren.group(1).strip(), shown)
     text = re.sub(r"\([^()]*\)", " ", text)
     company_hint = ""
-    at = re.search(r"(?:^|\s)(?:at|@)\s+(.+)$", text, re.IGNORECASE)
+    at = re.search(r"(?:^|\s)(?:at|@|bei|chez|bij)\s+(.+)$", text, re.IGNORECASE)
     if at:
         company_hint, text = at.group(1), text[: at.start()]
     else:
@@ -121,6 +126,8 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
         rest = tidy(_NOISE.sub(" ", seg))
         if not rest or company or rest.lower() == role.value.lower():
             continue
+        if re.match(r"(?i)the\s", seg) or re.search(r"(?i)\bteam$", rest):
+            continue  # "with the Platform team": a team, not the employer
         confirmed = next((d for d in doms if _same_company(rest, d.split(".")[0])), "")
         if confirmed:
             company = Fact(rest, f"{shown}, matching the domain {confirmed}")
