@@ -84,6 +84,9 @@ def parse_title(title: str, people: Iterable[str] = (), me: re.Pattern[str] | No
         text = re.sub(rf"(?:^|(?<=[\s/|–—-])){re.escape(first)}(?=\s*(?:[/|–—:-]|<>|$))", " — ", text,
                       flags=re.IGNORECASE)
     text = _GENDER.sub(" ", text)
+    # "with Jane and Raj", "w/ Ann, Bo & Cy": a list of first names is people, not a company
+    text = re.sub(r"(?:^|\s)(?:with|w/)\s+[A-Z][\w'’-]+(?:\s*(?:,|&|\band\b)\s*[A-Z][\w'’-]+)+\s*(?=$|[-–—|:/])",
+                  " — ", text)
     known = sorted({p for p in people if p}, key=len, reverse=True)
     for person in known:
         text = re.sub(rf"(?<!\w){re.escape(person)}(?!\w)", " — ", text, flags=re.IGNORECASE)
