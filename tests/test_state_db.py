@@ -38,10 +38,28 @@ def test_v1_database_is_upgraded_without_loss(tmp_path: Path) -> None:
                " ?, ?)", (T0.isoformat(), T0.isoformat()))
     db.close()
     with State(path) as st:
-        assert migrations.version(st.db) == 2
+        assert migrations.version(st.db) == migrations.LATEST == 3
         assert st.sync_token("primary") == "tok" and st.timezone("primary") == "Europe/Paris"
         e = st.entry("k")
         assert e is not None and e.status == Status.WRITTEN and e.version == "v" and e.title == ""
+        assert st.plans_for(["iv1"]) == {} and st.upcoming_for(["iv1"]) == {}  # v3: no plan kept yet
+
+
+def test_a_pass_keeps_its_plan_for_status_and_rewrites_only_what_changed(tmp_path: Path) -> None:
+    from engine_helpers import World, interview
+
+    w = World(db=tmp_path / "state.db")
+    w.cal.put_event(interview("iv1", title="Interview: Acme"))
+    w.run()
+    with State(tmp_path / "state.db") as st:
+        planned = st.plans_for(["iv1"])["iv1"]
+        due = st.upcoming_for(["iv1"])["iv1"]
+    assert planned.company == "Acme" and (planned.round, planned.rounds) == (1, 1)
+    assert {u.step for u in due} >= {"thank-you", "references", "check-in"} and all(u.kind == "draft" for u in due)
+    w.clock.advance(__import__("datetime").timedelta(minutes=5))
+    w.run()  # nothing changed: the stored plan is not rewritten
+    with State(tmp_path / "state.db") as st:
+        assert st.plans_for(["iv1"])["iv1"].planned_at == planned.planned_at
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

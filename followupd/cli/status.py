@@ -1,8 +1,9 @@
 """``followupd status`` and ``followupd outcome``: read and annotate the state database.
 
-Neither command touches the network: ``status`` reads state.db (and re-plans
-from the events stored there to say what is still to come); ``outcome`` records
-what the person says, for the next pass to act on.
+Neither command touches the network: ``status`` reads state.db, where each pass
+keeps what it planned (an interview the last pass did not plan, it plans here
+from the event stored there); ``outcome`` records what the person says, for the
+next pass to act on.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from followupd.core import applications, plan
-from followupd.core.applications import ALONE, Round
 from followupd.core import steps as registry
+from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
+from followupd.core.records import InterviewRecord
 from followupd.core.settings import Config
 from followupd.core.steps import Timing
 from followupd.errors import ConfigError
-from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
-from followupd.core.tracking import InterviewRecord
-from followupd.store.state import State
+from followupd.store.state import Planned, State, Upcoming
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
+    from followupd.core.applications import Round
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,47 @@ def _words(e: LedgerEntry, rec: InterviewRecord) -> str:
 
 
 def _planned(rec: InterviewRecord, cfg: Config, tz: str | None, now: datetime,
-             round_: Round = ALONE) -> list[FollowUp]:
+             round_: Round | None = None) -> list[FollowUp]:
     if not rec.live or rec.settled or tz is None:
         return []
-    return plan.plan(rec.interview(cfg), cfg, ZoneInfo(tz), now, round_)
+    from followupd.core import applications, plan  # only when the last pass left no plan to read
+
+    return plan.plan(rec.interview(cfg), cfg, ZoneInfo(tz), now, round_ or applications.ALONE)
 
 
 def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config, tz: str | None,
-               now: datetime, round_: Round = ALONE) -> list[StepLine]:
-    """Every follow-up of one interview with its state in words, in time order."""
+               now: datetime, round_: Round | None = None, upcoming: list[Upcoming] | None = None) -> list[StepLine]:
+    """Every follow-up of one interview with its state in words, in time order: what was written
+    (the ledger) and what is still to come (``upcoming``, as the last pass planned it; else planned here)."""
     lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec))
              for e in ledger.values()]
-    for f in _planned(rec, cfg, tz, now, round_):
-        if f.key not in ledger:
-            due = f"due {_when(f.write_from if f.kind == Kind.DRAFT else f.at, now)}"
-            lines.append(StepLine(f.step, f.kind, f.recipient, f.title, f.at, "due", due))
+    if upcoming is None:
+        upcoming = [Upcoming(f.key, f.interview_id, f.step, f.kind, f.recipient, f.title, f.at,
+                             f.write_from if f.kind == Kind.DRAFT else f.at)
+                    for f in _planned(rec, cfg, tz, now, round_)]
+    elif not rec.live or rec.settled:
+        upcoming = []
+    for u in upcoming:
+        if u.key not in ledger:
+            lines.append(StepLine(u.step, u.kind, u.recipient, u.title, u.at, "due", f"due {_when(u.due, now)}"))
     return sorted(lines, key=lambda s: (s.at, s.step, s.kind.value, s.recipient))
+
+
+def _plan_here(records: list[InterviewRecord], plans: dict[str, Planned], cfg: Config,
+               now: datetime) -> dict[str, Planned]:
+    """Applications and rounds for the interviews the last pass left no plan for (a state.db from
+    before plans were kept, or only dry runs so far)."""
+    from followupd.core import applications
+
+    interviews = {r.id: r.interview(cfg) for r in records if r.live or r.id not in plans}
+    live = {r.id for r in records if r.live}
+    rounds = applications.rounds([iv for i, iv in interviews.items() if i in live], cfg)
+    out = dict(plans)
+    for r in records:
+        if r.id not in out:
+            rnd = rounds.get(r.id, applications.Round(application=f"event:{r.id}"))
+            out[r.id] = Planned(r.id, interviews[r.id].company, rnd.application, rnd.number, rnd.rounds, now)
+    return out
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
@@ -87,33 +112,44 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     now = datetime.now(timezone.utc)
     with State() as st:
         records = st.all_interviews()
-        ledger = st.ledger_for(r.id for r in records)
+        ids = [r.id for r in records]
+        ledger = st.ledger_for(ids)
         tzs = {r.calendar_id: st.timezone(r.calendar_id) for r in records}
+        plans = st.plans_for(ids)
+        upcoming = st.upcoming_for(ids)
     by_iv: dict[str, dict[str, LedgerEntry]] = {}
     for e in ledger.values():
         by_iv.setdefault(e.interview_id, {})[e.key] = e
-    interviews = {r.id: r.interview(cfg) for r in records}
-    rounds = applications.rounds([interviews[r.id] for r in records if r.live], cfg)
-    alone = {r.id: applications.Round(application=f"event:{r.id}") for r in records}
-    where = {r.id: rounds.get(r.id, alone[r.id]) for r in records}
-    report = [(r, step_lines(r, by_iv.get(r.id, {}), cfg, tzs[r.calendar_id], now, where[r.id])) for r in records]
+    missing = {r.id for r in records if r.id not in plans}
+    if missing:
+        plans = _plan_here(records, plans, cfg, now)
+    report = [(r, step_lines(r, by_iv.get(r.id, {}), cfg, tzs[r.calendar_id], now,
+                             _round(plans[r.id]) if r.id in missing else None,
+                             None if r.id in missing else upcoming.get(r.id, [])))
+              for r in records]
     if args.json:
-        print(json.dumps([_as_json(r, lines, where[r.id], interviews[r.id].company) for r, lines in report],
-                         indent=2, ensure_ascii=False))
+        print(json.dumps([_as_json(r, lines, plans[r.id]) for r, lines in report], indent=2, ensure_ascii=False))
         return 0
     if not report:
         print("no interviews seen yet")
         return 0
     groups: dict[str, list[tuple[InterviewRecord, list[StepLine]]]] = {}
     for rec, lines in report:  # by application, in the order each application began
-        groups.setdefault(where[rec.id].application, []).append((rec, lines))
+        groups.setdefault(plans[rec.id].application, []).append((rec, lines))
     for members in groups.values():
-        company = next((interviews[r.id].company for r, _ in members if interviews[r.id].company), "")
+        company = next((plans[r.id].company for r, _ in members if plans[r.id].company), "")
         n = len(members)
         print(f"== {company or 'Application'}: {n} round{'s' if n != 1 else ''} ==" if n > 1 or company
               else "== Application ==")
         _print_rounds(members, tzs)
     return 0
+
+
+def _round(p: Planned) -> Round:
+    """The stored round as the planner's ``Round`` (only needed when planning here)."""
+    from followupd.core.applications import Round
+
+    return Round(p.application, p.round, p.rounds)
 
 
 def _print_rounds(members: list[tuple[InterviewRecord, list[StepLine]]], tzs: dict[str, str | None]) -> None:
@@ -134,10 +170,10 @@ def _print_rounds(members: list[tuple[InterviewRecord, list[StepLine]]], tzs: di
             print(f"  {s.step:<17} {what:<36} {s.words}")
 
 
-def _as_json(rec: InterviewRecord, lines: list[StepLine], round_: Round, company: str) -> dict[str, Any]:
+def _as_json(rec: InterviewRecord, lines: list[StepLine], planned: Planned) -> dict[str, Any]:
     return {
-        "id": rec.id, "application": round_.application, "company": company or None,
-        "round": round_.number, "rounds": round_.rounds, "calendar": rec.calendar_id, "title": rec.title, "start": rec.event.start.isoformat(),
+        "id": rec.id, "application": planned.application, "company": planned.company or None,
+        "round": planned.round, "rounds": planned.rounds, "calendar": rec.calendar_id, "title": rec.title, "start": rec.event.start.isoformat(),
         "end": rec.event.end.isoformat(), "live": rec.live, "gone_reason": rec.gone_reason or None,
         "outcome": rec.outcome.value if rec.outcome else None,
         "decision": rec.decision.isoformat() if rec.decision else None, "settled": rec.settled,

@@ -26,13 +26,26 @@ log = logging.getLogger("followupd.config")
 
 @cache
 def _folder() -> Path | None:
+    version = _version()
+    return paths.cache_dir() / "holidays" / version if version else None
+
+
+def _version() -> str:
+    """The holidays package's version, from the name of its ``.dist-info`` folder beside it: neither
+    the package nor ``importlib.metadata`` is imported (either costs more than the cache saves)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("holidays")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        found = sorted(Path(folder).parent.glob("holidays-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("holidays-"):-len(".dist-info")]
     from importlib import metadata
 
     try:
-        version = metadata.version("holidays")
+        return metadata.version("holidays")
     except metadata.PackageNotFoundError:  # pragma: no cover - a dependency of followupd
-        return None
-    return paths.cache_dir() / "holidays" / version
+        return ""
 
 
 def _cached(name: str, compute: Callable[[], Iterable[str]]) -> list[str]:

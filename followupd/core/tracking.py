@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from followupd.core import detect
 from followupd.core.detect import VerdictRule
+from followupd.core.records import InterviewRecord
 from followupd.core.model import (
     PROP_INTERVIEW,
     PROP_STEP,
@@ -61,37 +62,6 @@ class GoneReason(StrEnum):
 
 
 _GONE_BY_RULE = {VerdictRule.CANCELLED: GoneReason.CANCELLED, VerdictRule.DECLINED: GoneReason.DECLINED}
-
-
-@dataclass(frozen=True)
-class InterviewRecord:
-    """An interview as followupd remembers it between passes."""
-
-    event: CalendarEvent
-    first_seen: datetime
-    outcome: Outcome | None = None
-    outcome_at: datetime | None = None
-    decision: date | None = None
-    live: bool = True
-    gone_reason: str = ""  # a GoneReason when no longer live
-    settled: bool = False
-
-    @property
-    def id(self) -> str:
-        return self.event.id
-
-    @property
-    def calendar_id(self) -> str:
-        return self.event.calendar_id
-
-    @property
-    def title(self) -> str:
-        return self.event.title
-
-    def interview(self, cfg: Config) -> Interview:
-        """What followupd knows of this interview now: the event, read with what was recorded."""
-        return detect.to_interview(self.event, cfg, outcome=self.outcome, outcome_at=self.outcome_at,
-                                   decision=self.decision, first_seen=self.first_seen)
 
 
 @dataclass
@@ -222,3 +192,6 @@ def settled(work: Mapping[str, InterviewRecord], ledger: Iterable[LedgerEntry], 
         if rec.event.end <= now and all(f.at <= now and f.key in keys for f in wanted.get(iv_id, [])):
             done.append(iv_id)
     return done
+
+
+__all__ = ["GoneReason", "InterviewRecord", "Tracker", "settled"]

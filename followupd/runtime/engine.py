@@ -28,13 +28,13 @@ from zoneinfo import ZoneInfo
 from followupd.backends.protocols import Backends, ScreeningEventSource
 from followupd.config.templates import with_templates
 from followupd.core import applications, detect, plan
-from followupd.core.model import FollowUp, Interview, Kind, SyncResult
+from followupd.core.model import FollowUp, Interview, Kind, LedgerEntry, SyncResult
 from followupd.core.reconcile import Action, reconcile, withdrawals
 from followupd.core.settings import Config
 from followupd.core.tracking import InterviewRecord, Tracker, settled
 from followupd.errors import SafetyStop
 from followupd.runtime.apply import Applier, describe
-from followupd.store.state import State
+from followupd.store.state import Planned, State, Upcoming
 
 log = logging.getLogger("followupd.engine")
 
@@ -96,7 +96,7 @@ class Engine:
             tracker.absorb(cal, result, candidates=candidates)
 
         work = {i: r for i, r in tracker.records.items() if not r.settled}
-        desired, skipped = self._plan(tracker, work, dry_run)
+        desired, skipped, where = self._plan(tracker, work, dry_run)
         ledger = self.state.ledger_for(work)
         if self.backends.sink_observed_by_source and self.backends.write_to in tracker.full_listings:
             tracker.absent_means_deleted(ledger)
@@ -118,7 +118,9 @@ class Engine:
             applied = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
             report.actions = applied.lines
             if not applied.stopped:
-                self.state.settle(settled(work, self.state.ledger_for(work).values(), desired, now))
+                written = self.state.ledger_for(work)
+                self.state.settle(settled(work, written.values(), desired, now))
+                self._store_plans(work, where, desired, written, now)
                 self.state.set_sync_tokens(tokens)
         report.summary = _summary(len(cals) - len(observe_only), report)
         return report
@@ -145,7 +147,8 @@ class Engine:
         return ZoneInfo(name)
 
     def _plan(self, tracker: Tracker, work: Mapping[str, InterviewRecord],
-              dry_run: bool) -> tuple[list[FollowUp], list[FollowUp]]:
+              dry_run: bool) -> tuple[list[FollowUp], list[FollowUp], dict[str, tuple[str, applications.Round]]]:
+        """The desired follow-ups, those skipped as too late, and each live interview's company and round."""
         desired: list[FollowUp] = []
         skipped: list[FollowUp] = []
         interviews = {rec.id: tracker.interview(rec) for rec in work.values() if rec.live}
@@ -159,7 +162,36 @@ class Engine:
             desired.extend(wanted)
             if rec.id in tracker.first_sight:
                 skipped.extend(past)  # dropped as already past when first seen: recorded, so it never comes later
-        return desired, skipped
+        where = {i: (iv.company, rounds.get(i, applications.ALONE)) for i, iv in interviews.items()}
+        return desired, skipped, where
+
+    def _store_plans(self, work: Mapping[str, InterviewRecord], where: Mapping[str, tuple[str, applications.Round]],
+                     desired: list[FollowUp], written: Mapping[str, LedgerEntry], now: datetime) -> None:
+        """Keep what this pass planned for ``status`` to read: only what changed is written."""
+        due: dict[str, list[Upcoming]] = {i: [] for i in work}
+        for f in desired:
+            if f.key not in written and f.interview_id in due:
+                due[f.interview_id].append(Upcoming(f.key, f.interview_id, f.step, f.kind, f.recipient, f.title, f.at,
+                                                    f.write_from if f.kind is Kind.DRAFT else f.at))
+        known, stored = self.state.plans_for(work), self.state.upcoming_for(work)
+        plans: list[Planned] = []
+        rows: list[Upcoming] = []
+        for iv_id, rec in work.items():
+            old = known.get(iv_id)
+            if rec.live:
+                company, round_ = where[iv_id]
+            elif old is not None:  # gone: keep where it stood, plan nothing more
+                company, round_ = old.company, applications.Round(old.application, old.round, old.rounds)
+            else:
+                company, round_ = rec.interview(self.cfg).company, applications.ALONE
+            plan_row = Planned(iv_id, company, round_.application or f"event:{iv_id}", round_.number, round_.rounds,
+                               now)
+            same = old is not None and (old.company, old.application, old.round, old.rounds) == \
+                (plan_row.company, plan_row.application, plan_row.round, plan_row.rounds)
+            if not same or sorted(map(_ukey, stored.get(iv_id, []))) != sorted(map(_ukey, due[iv_id])):
+                plans.append(plan_row)
+                rows.extend(due[iv_id])
+        self.state.set_plans(plans, rows)
 
     def _recent_rounds(self, tracker: Tracker, interviews: Mapping[str, Interview]) -> list[Interview]:
         """The interviews an application can be made of: the ones planned now, and the live ones of
@@ -167,6 +199,10 @@ class Engine:
         since = tracker.time_min - applications.SILENCE
         recent = [r.interview(self.cfg) for r in self.state.live_interviews_since(since) if r.id not in interviews]
         return list(interviews.values()) + recent
+
+
+def _ukey(u: Upcoming) -> tuple[str, str, str, datetime, datetime]:
+    return u.key, u.title, u.recipient, u.at, u.due
 
 
 def _next_due(desired: list[FollowUp], now: datetime) -> tuple[datetime, str] | None:

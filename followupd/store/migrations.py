@@ -77,7 +77,35 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX ledger_pending ON ledger(status) WHERE status = 'planned'")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    """What the last pass planned, for ``status`` to read instead of planning again: each
+    interview's application and round, and the follow-ups still to be written."""
+    db.execute(
+        """CREATE TABLE plans (
+            interview_id TEXT PRIMARY KEY,
+            company      TEXT NOT NULL DEFAULT '',
+            application  TEXT NOT NULL DEFAULT '',
+            round        INTEGER NOT NULL DEFAULT 1,
+            rounds       INTEGER NOT NULL DEFAULT 1,
+            planned_at   TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE upcoming (
+            key          TEXT PRIMARY KEY,
+            interview_id TEXT NOT NULL,
+            step         TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            recipient    TEXT NOT NULL DEFAULT '',
+            title        TEXT NOT NULL DEFAULT '',
+            at           TEXT NOT NULL,
+            due          TEXT NOT NULL    -- when it will be written: the moment, or a draft's write_from
+        )"""
+    )
+    db.execute("CREATE INDEX upcoming_interview ON upcoming(interview_id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
 LATEST = len(MIGRATIONS)
 
 

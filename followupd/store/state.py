@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from followupd import paths
 from followupd.store.migrations import migrate
+from followupd.core.records import InterviewRecord
 from followupd.core.model import (
     Attendee,
     CalendarEvent,
@@ -37,7 +38,6 @@ from followupd.core.model import (
     Response,
     Status,
 )
-from followupd.core.tracking import InterviewRecord
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -137,6 +137,32 @@ def _ledger_row(row: sqlite3.Row) -> LedgerEntry:
         backend_id=row["backend_id"], version=row["version"], content_hash=row["content_hash"],
         updated_at=_dt(row["updated_at"]), title=row["title"],
     )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the last pass planned for one interview: its application and round, and when."""
+
+    interview_id: str
+    company: str
+    application: str
+    round: int
+    rounds: int
+    planned_at: datetime
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A follow-up the last pass planned and had not written yet."""
+
+    key: str
+    interview_id: str
+    step: str
+    kind: Kind
+    recipient: str
+    title: str
+    at: datetime
+    due: datetime  # when it will be written
 
 
 def default_path() -> Path:
@@ -306,6 +332,38 @@ class State:
 
     def pending_intents(self) -> list[str]:
         return [r["key"] for r in self.db.execute("SELECT key FROM intents ORDER BY created_at, key")]
+
+    # -- what the last pass planned (read by ``status``) -----------------------------
+    def set_plans(self, plans: Sequence[Planned], upcoming: Sequence[Upcoming]) -> None:
+        """Replace what is stored of these interviews' plans, in one transaction."""
+        if not plans:
+            return
+        ids = [(p.interview_id,) for p in plans]
+        with self.transaction() as db:
+            db.executemany("DELETE FROM upcoming WHERE interview_id = ?", ids)
+            db.executemany(
+                "INSERT OR REPLACE INTO plans(interview_id, company, application, round, rounds, planned_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.interview_id, p.company, p.application, p.round, p.rounds, p.planned_at.isoformat())
+                 for p in plans])
+            db.executemany(
+                "INSERT OR REPLACE INTO upcoming(key, interview_id, step, kind, recipient, title, at, due) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(u.key, u.interview_id, u.step, u.kind.value, u.recipient, u.title, u.at.isoformat(),
+                  u.due.isoformat()) for u in upcoming])
+
+    def plans_for(self, interview_ids: Iterable[str]) -> dict[str, Planned]:
+        return {row["interview_id"]: Planned(row["interview_id"], row["company"], row["application"], row["round"],
+                                             row["rounds"], datetime.fromisoformat(row["planned_at"]))
+                for row in self._rows_where_in("SELECT * FROM plans", "interview_id", interview_ids)}
+
+    def upcoming_for(self, interview_ids: Iterable[str]) -> dict[str, list[Upcoming]]:
+        out: dict[str, list[Upcoming]] = {}
+        for row in self._rows_where_in("SELECT * FROM upcoming", "interview_id", interview_ids):
+            out.setdefault(row["interview_id"], []).append(Upcoming(
+                row["key"], row["interview_id"], row["step"], Kind(row["kind"]), row["recipient"], row["title"],
+                datetime.fromisoformat(row["at"]), datetime.fromisoformat(row["due"])))
+        return out
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (for tests and ``doctor``)."""
