@@ -24,6 +24,8 @@ from pathlib import Path
 from .harness import ROOT, Row, print_table
 
 TARGET = 0.15
+REFERENCE_BARE = 0.017  # python -c pass where the 0.15 s target was set (issue #10)
+TARGET_RATIO = TARGET / REFERENCE_BARE
 COMMANDS = (("status",), ("explain", "Globex"), ("preview", "Globex"))
 
 
@@ -58,8 +60,9 @@ def run(runs: int = 9) -> list[Row]:
     bare = times.pop("python")
     rows = [Row("python -c pass (bare interpreter)", f"{bare:.3f} s", "", "1.00x", None)]
     for name, seconds in times.items():
-        rows.append(Row(f"followupd {name} (local default)", f"{seconds:.3f} s", f"<= {TARGET} s",
-                        f"{seconds / bare:.1f}x bare python", seconds <= TARGET))
+        rows.append(Row(f"followupd {name} (local default)", f"{seconds:.3f} s",
+                        f"<= {TARGET} s there: <= {TARGET_RATIO:.1f}x bare", f"{seconds / bare:.1f}x bare python",
+                        seconds / bare <= TARGET_RATIO))
     return rows
 
 
