@@ -12,7 +12,7 @@ over every guess.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
@@ -115,6 +115,33 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
     text = text_of(event.description)
     fields = fields_of(text)
     me = _my_name_re(cfg)
+    people, org_person, left_out = _people(event, cfg)
+    listed = [(n, t, "") for n, t in (names.clean(x) for x in re.split(r"\s*(?:,|;|&|\band\b)\s*",
+                                                                       fields.get("interviewers", "")) if x)]
+    listed += schedule_people(text)
+    people, topics = _described(people, listed, text, narrow=bool(fields.get("interviewers")))
+    contact, contact_source = _contact(fields, people, org_person, cfg)
+    if listed:  # the description says who interviews: the recruiter who only scheduled it is not one
+        interviewers = [p for p in people if contact is None or p.email != contact.email
+                        or any(_match(n, [p]) is not None for n, _, _ in listed)]
+    else:
+        interviewers = people
+    if not interviewers and org_person is not None:
+        interviewers = [org_person]
+    kind = _kind(event.title, text)
+    company, role = _company_and_role(event, cfg, text, fields, kind, people, org_person, listed, me)
+    notes = []
+    for who, what in notes_of(text):
+        i = _match(who, interviewers)
+        if i is not None:
+            notes.append((interviewers[i].email, what))
+    return Invitation(company=company, role=role, kind=kind,
+                      interviewers=tuple(interviewers), contact=contact, contact_source=contact_source,
+                      left_out=tuple(left_out), notes=tuple(notes), topics=tuple(topics.items()))
+
+
+def _people(event: CalendarEvent, cfg: Config) -> tuple[list[Person], Person | None, list[tuple[str, str]]]:
+    """The attendees who can get a draft, the organiser if a person, and who gets none and why."""
     org = event.organizer or next((a for a in event.attendees if a.organizer), None)
     left_out: list[tuple[str, str]] = []
     people: list[Person] = []
@@ -131,16 +158,19 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
             continue
         people.append(_person(a))
     org_person: Person | None = None
-    if org is not None and not not_a_recipient(replace(org, response=org.response), cfg):
+    if org is not None and not not_a_recipient(org, cfg):
         same = next((a for a in event.attendees if a.email.lower() == org.email.lower() and a.name), None)
         org_person = _person(same or org)
     elif org is not None and not is_me(org, cfg) and org.email.strip().lower() not in seen:
         left_out.append((sanitize_header(org.email, 100), "the organiser, " + not_a_recipient(org, cfg)))
+    return people, org_person, left_out
 
-    # Names and titles the description gives (Greenhouse/GoodTime schedules, "Interviewers:" lines).
-    listed = [(n, t, "") for n, t in (names.clean(x) for x in re.split(r"\s*(?:,|;|&|\band\b)\s*",
-                                                                       fields.get("interviewers", "")) if x)]
-    listed += schedule_people(text)
+
+def _described(people: list[Person], listed: list[tuple[str, str, str]], text: str, *,
+               narrow: bool) -> tuple[list[Person], dict[str, str]]:
+    """The attendees with the names, titles and topics the description gives them; with an
+    ``Interviewers:`` line (``narrow``), only those it names."""
+    people = list(people)
     topics: dict[str, str] = {}
     for name, title, topic in listed:
         i = _match(name, people)
@@ -150,45 +180,52 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
         people[i] = Person(p.email, p.name or name, p.title or title)
         if topic:
             topics.setdefault(p.email, topic)
-    if fields.get("interviewers"):
-        named = [p for p in people if any(_match(n, [p]) is not None for n, _, _ in listed)]
-        people = named or people
+    if narrow:
+        people = [p for p in people if any(_match(n, [p]) is not None for n, _, _ in listed)] or people
     for i, p in enumerate(people):  # "Sam Park will call me": a name written from the address
         if not p.name:
             found = next((n for n in NAME_LIKE.findall(text) if names.matches_address(n, p.email)), "")
             if found:
                 people[i] = Person(p.email, names.clean(found)[0], p.title)
+    return people, topics
 
-    # The recruiter or coordinator: a named line, else a human organiser, else an attendee titled so.
-    contact, contact_source = None, ""
+
+def _contact(fields: dict[str, str], people: list[Person], org_person: Person | None,
+             cfg: Config) -> tuple[Person | None, str]:
+    """The recruiter or coordinator: a ``Recruiter:``/``Coordinator:`` line (a person on the invitation,
+    or the address it gives), else a human organiser, else an attendee titled so."""
+    pool = people + ([org_person] if org_person else [])
+    contact: Person | None = None
+    source = ""
     for key in ("recruiter", "coordinator"):
-        if key in fields:
-            wanted, _ = names.clean(re.sub(r"<[^>]*>|\S+@\S+", " ", fields[key]))
-            pool = people + ([org_person] if org_person else [])
-            i = _match(wanted, pool) if wanted else None
-            line = f'the description line "{key.capitalize()}: {fields[key]}"'
-            if i is not None:
-                contact, contact_source = pool[i], line
-                break
-            address = re.search(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", fields[key])
-            if address and not not_a_recipient(Attendee(email=address.group(0)), cfg):
-                contact, contact_source = Person(address.group(0).lower(), wanted), line
-                break
+        if key not in fields:
+            continue
+        wanted, _ = names.clean(re.sub(r"<[^>]*>|\S+@\S+", " ", fields[key]))
+        line = f'the description line "{key.capitalize()}: {fields[key]}"'
+        i = _match(wanted, pool) if wanted else None
+        address = re.search(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", fields[key])
+        if i is not None:
+            contact, source = pool[i], line
+        elif address and not not_a_recipient(Attendee(email=address.group(0)), cfg):
+            contact, source = Person(address.group(0).lower(), wanted), line
+        if contact is not None:
+            break
     if contact is None and org_person is not None:
-        contact, contact_source = org_person, "the organiser"
+        contact, source = org_person, "the organiser"
     if contact is None:
         titled = next((p for p in people if re.search(r"recruit|talent|coordinator|sourcer|people partner",
                                                        p.title, re.IGNORECASE)), None)
         if titled:
-            contact, contact_source = titled, f"an attendee titled {titled.title}"
-    if fields.get("interviewers") or listed:
-        interviewers = [p for p in people if contact is None or p.email != contact.email
-                        or any(_match(n, [p]) is not None for n, _, _ in listed)]
-    else:
-        interviewers = people
-    if not interviewers and org_person is not None:
-        interviewers = [org_person]
+            contact, source = titled, f"an attendee titled {titled.title}"
+    if contact is not None and not contact.name:  # the name the description gave the same address
+        contact = next((p for p in people if p.email == contact.email and p.name), contact)
+    return contact, source
 
+
+def _company_and_role(event: CalendarEvent, cfg: Config, text: str, fields: dict[str, str], kind: Fact,
+                      people: list[Person], org_person: Person | None, listed: list[tuple[str, str, str]],
+                      me: re.Pattern[str] | None) -> tuple[Fact, Fact]:
+    """The person's own lines first, then the description's prose, then the title, then the domain."""
     domains = list(dict.fromkeys(d for d in (employer_domain(p.email, cfg)
                                              for p in ([org_person] if org_person else []) + people) if d))
     company, role = Fact(), Fact()
@@ -198,18 +235,17 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
         role = Fact(role_words(without(fields["role"], me)), f'the description line "Role: {fields["role"]}"')
     prose = FOR_AT.search(text)
     if prose:
+        said = f'the description: "{sanitize_header(prose.group(0), 100)}"'
         if not role and names.looks_like_role(prose.group("role")):
-            role = Fact(tidy(prose.group("role")), f'the description: "{sanitize_header(prose.group(0), 100)}"')
+            role = Fact(tidy(prose.group("role")), said)
         if not company and prose.group("company"):
-            company = Fact(tidy(prose.group("company")), f'the description: "{sanitize_header(prose.group(0), 100)}"')
+            company = Fact(tidy(prose.group("company")), said)
     all_names = [p.name for p in people] + ([org_person.name] if org_person else []) + [n for n, _, _ in listed]
     t_company, t_role = parse_title(event.title, all_names, me, domains, names.parse(cfg.me.name).first)
     company = company or t_company
     role = role or t_role
-    kind = _kind(event.title, text)
     if kind.value == InterviewKind.AGENCY and "company" not in fields:
-        # an agency recruiter's domain and title name the agency, not the employer
-        company = Fact()
+        company = Fact()  # an agency recruiter's domain and title name the agency, not the employer
     elif not company and domains:
         company = Fact(company_from_domain(domains[0]), f"the domain {domains[0]}")
     if company and me and me.search(company.value):
@@ -217,13 +253,4 @@ def understand(event: CalendarEvent, cfg: Config) -> Invitation:
     if company.value.isupper() and len(company.value) > 4:  # "TYRELL CORP" → "Tyrell Corp"; "IBM" stays
         company = Fact(" ".join(w if len(w) <= 3 else w.capitalize() for w in company.value.split()),
                        company.source)
-    if contact is not None and not contact.name:  # the name the description gave the same address
-        contact = next((p for p in people if p.email == contact.email and p.name), contact)
-    notes = []
-    for who, what in notes_of(text):
-        i = _match(who, interviewers)
-        if i is not None:
-            notes.append((interviewers[i].email, what))
-    return Invitation(company=company, role=role, kind=kind,
-                      interviewers=tuple(interviewers), contact=contact, contact_source=contact_source,
-                      left_out=tuple(left_out), notes=tuple(notes), topics=tuple(topics.items()))
+    return company, role
