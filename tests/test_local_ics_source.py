@@ -152,6 +152,27 @@ def test_unchanged_source_returns_nothing_without_parsing(tmp_path: Path,
     assert again.events == () and not again.full and again.next_token == first.next_token
 
 
+def test_a_full_listing_of_an_unchanged_file_comes_from_the_cache(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """explain and preview list the source in full each time: a second process reads the listing the
+    first one kept, without parsing; a changed file, or another window, is parsed again."""
+    path = tmp_path / "cal.ics"
+    path.write_bytes((GOLDEN / "dst.ics").read_bytes())
+    first = _source(tmp_path, path).sync("ics", None, TIME_MIN)
+    zone = _source(tmp_path, path).timezone("ics")
+    parsed: list[int] = []
+    real = icalendar.Calendar.from_ical
+    monkeypatch.setattr(icalendar.Calendar, "from_ical",
+                        lambda *a, **k: parsed.append(1) or real(*a, **k))  # type: ignore[func-returns-value]
+    fresh = _source(tmp_path, path)
+    again = fresh.sync("ics", None, TIME_MIN)
+    assert again.full and again.events == first.events and fresh.timezone("ics") == zone and not parsed
+    _source(tmp_path, path).sync("ics", None, TIME_MIN - timedelta(days=1))  # another window: parsed
+    assert parsed
+    path.write_bytes((GOLDEN / "dst.ics").read_bytes().replace(b"COUNT=2", b"COUNT=3"))
+    assert len(_source(tmp_path, path).sync("ics", None, TIME_MIN).events) == 3
+
+
 def test_changed_source_or_new_day_gives_a_full_listing(tmp_path: Path) -> None:
     path = tmp_path / "cal.ics"
     path.write_bytes((GOLDEN / "dst.ics").read_bytes())

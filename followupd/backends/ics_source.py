@@ -19,17 +19,18 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
-import icalendar
-
+from followupd.backends import ics_cache
+from followupd.backends.ics_fetch import read_source, shown
+from followupd.backends.tzname import system_timezone
+from followupd.core.model import SyncResult
 from followupd.core.settings import Config
 from followupd.errors import ConfigError
-from followupd.core.model import SyncResult
-from followupd.backends.tzname import system_timezone
-from followupd.backends.ics_events import calendar_zone_name, drop_broken_events, expand
-from followupd.backends.ics_fetch import read_source, shown
+
+if TYPE_CHECKING:  # icalendar is imported only when a file must be parsed (a cached listing needs none)
+    import icalendar
 
 HORIZON = timedelta(days=30)
 
@@ -65,6 +66,10 @@ def parse_calendar(data: bytes, source: str) -> icalendar.Calendar:
     def unreadable(reason: str) -> ConfigError:
         return ConfigError(f"{source}: not a readable iCalendar file: {reason} ([ics] source)")
 
+    import icalendar
+
+    from followupd.backends.ics_events import drop_broken_events
+
     if not data.strip():
         raise unreadable("the file is empty")
     try:
@@ -96,6 +101,7 @@ class IcsSource:
         self._clock = clock or _utcnow
         self._last: _Snapshot | None = None
         self._unconsumed = False  # ``_last`` was read by timezone() and not yet by sync()
+        self._zones: dict[str, str] = {}  # digest -> zone name, known from a cached listing
 
     def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
         """Every event instance from ``time_min`` to ``HORIZON`` ahead (``full=True``),
@@ -109,12 +115,23 @@ class IcsSource:
         next_token = f"{snapshot.digest}.{now:%Y%m%d}"
         if token == next_token:
             return SyncResult((), token, full=False)
-        calendar = self._parse(snapshot)
-        zone = ZoneInfo(self._zone_name(calendar))
         if time_min.tzinfo is None:
             time_min = time_min.replace(tzinfo=timezone.utc)
-        events = expand(calendar, calendar_id=calendar_id, zone=zone, start=time_min, end=now + HORIZON,
-                        me=self._me, source=self._name)
+        # from the start of that UTC day: the same listing all day long, so it can be kept (a few hours
+        # more than asked for; callers judge the window themselves)
+        time_min = time_min.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        cache_key = ics_cache.key(snapshot.digest, calendar_id, time_min, now, self._me, self._source)
+        cached = ics_cache.load(cache_key) if snapshot.calendar is None else None
+        if cached is not None:
+            self._zones[snapshot.digest] = cached[0]
+            return SyncResult(tuple(cached[1]), next_token, full=True)
+        from followupd.backends.ics_events import expand
+
+        calendar = self._parse(snapshot)
+        zone_name = self._zone_name(calendar)
+        events = expand(calendar, calendar_id=calendar_id, zone=ZoneInfo(zone_name), start=time_min,
+                        end=now + HORIZON, me=self._me, source=self._name)
+        ics_cache.save(cache_key, zone_name, events)
         return SyncResult(tuple(events), next_token, full=True)
 
     def timezone(self, calendar_id: str) -> str:
@@ -123,6 +140,9 @@ class IcsSource:
             self._read()
             self._unconsumed = True
         assert self._last is not None
+        known = self._zones.get(self._last.digest)
+        if known is not None and self._last.calendar is None:
+            return known
         return self._zone_name(self._parse(self._last))
 
     def _read(self) -> _Snapshot:
@@ -141,4 +161,6 @@ class IcsSource:
 
     @staticmethod
     def _zone_name(calendar: icalendar.Calendar) -> str:
+        from followupd.backends.ics_events import calendar_zone_name
+
         return calendar_zone_name(calendar) or system_timezone()

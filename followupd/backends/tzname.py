@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 _ZONEINFO_MARKER = "zoneinfo/"
 
@@ -34,6 +33,8 @@ def iana_name(name: str) -> str | None:
     name = name.strip().strip('"')
     if is_iana(name):
         return name
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON  # only for a name that is not IANA
+
     olson = WINDOWS_TO_OLSON.get(name)
     if olson and is_iana(olson):
         return olson
