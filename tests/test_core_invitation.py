@@ -186,3 +186,24 @@ def test_late_drafts_are_listed_not_written_and_no_reminder_claims_drafts() -> N
     nobody = to_interview(ev("Interview at Acme", Attendee("room@acme.com", "Room", resource=True)), CFG)
     reminder = next(f for f in plan(nobody, CFG, CFG_TZ, SEEN) if f.step == "thank-you")
     assert "drafts are ready" not in reminder.title
+
+
+@pytest.mark.parametrize("text", ["Sam Park", "Sam", "José Álvarez", "Zoë Okafor", "Denpok", "Anna Schmidt",
+                                  "Jean Dupont", "Luis Von", "Kwame Asante"])
+def test_plain_names_skip_nameparser_and_agree_with_it(text: str) -> None:
+    from nameparser import HumanName
+
+    from followupd.core.names import _plain
+
+    fast = _plain(text)
+    ref = HumanName(text)
+    assert fast is not None and (fast.first, fast.last) == (ref.first, ref.last)
+
+
+@pytest.mark.parametrize("text", ["Dr Emily", "John Jr", "Mary-Jane O'Neil", "Karri S", "de la Cruz",
+                                  "Nguyen, Emily", "Emily Nguyen PhD", "Ana María López", "Judge Smith",
+                                  "Coach Taylor", "Ab Cd"])
+def test_other_names_go_to_nameparser(text: str) -> None:
+    from followupd.core.names import _plain
+
+    assert _plain(text) is None

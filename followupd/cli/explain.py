@@ -27,7 +27,8 @@ from followupd.backends.protocols import EventSource
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
-    from followupd.core.tracking import InterviewRecord
+    from followupd.core.records import InterviewRecord
+    from followupd.store.state import Planned
 
 MAX_CANDIDATES = 10
 Clock = Callable[[], datetime]
@@ -109,8 +110,9 @@ def cmd_explain(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcno
     return 0
 
 
-def _state_record(interview_id: str) -> InterviewRecord | None:
-    """What the daemon recorded of this interview (outcome, decision, first seen), if anything.
+def _state_record(interview_id: str) -> tuple[InterviewRecord | None, Planned | None]:
+    """What the daemon recorded of this interview (outcome, decision, first seen) and where the last
+    pass placed it in its application, if anything.
 
     Only an existing state database is read: previewing never creates one.
     """
@@ -118,9 +120,9 @@ def _state_record(interview_id: str) -> InterviewRecord | None:
 
     path = state.default_path()
     if not path.exists():
-        return None
+        return None, None
     with state.State(path) as db:
-        return db.interview(interview_id)
+        return db.interview(interview_id), db.plans_for([interview_id]).get(interview_id)
 
 
 def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcnow) -> int:
@@ -133,12 +135,12 @@ def cmd_preview(args: argparse.Namespace, ctx: Context, *, clock: Clock = _utcno
     if not verdict.is_interview:
         print(f"{title}: not an interview ({verdict.rule}: {verdict.reason}). Nothing would be planned.")
         return 0
-    rec = _state_record(event.id)
+    rec, planned = _state_record(event.id)
     if rec is not None:
         interview = replace(rec, event=event).interview(cfg)
     else:
         interview = to_interview(event, cfg)
-    round_ = _round(interview, listed, cfg)
+    round_ = Round(planned.application, planned.round, planned.rounds) if planned else _round(interview, listed, cfg)
     print("\n".join(facts(interview, tz)))
     if round_.rounds > 1:
         print(f"  round:        {round_.number} of {round_.rounds} in this application")

@@ -96,12 +96,18 @@ def _ascii(text: str) -> str:
 
 @lru_cache(maxsize=1024)
 def parse(text: str) -> Name:
-    """A display name (already cleaned) read with nameparser; all-caps and all-lower names are re-cased."""
-    from nameparser import HumanName
+    """A display name (already cleaned) read with nameparser; all-caps and all-lower names are re-cased.
 
+    "Given Family" and a lone given name, the shapes most names come in, are read without loading
+    nameparser (it answers the same for them, and its import is a command's slowest)."""
     text = " ".join(text.split())
     if not text:
         return Name()
+    plain = _plain(text)
+    if plain is not None:
+        return plain
+    from nameparser import HumanName
+
     name = HumanName(text)
     if text.isupper() or text.islower():
         name.capitalize(force=True)
@@ -111,6 +117,26 @@ def parse(text: str) -> Name:
     honorific = _HONORIFICS.get(name.title.lower().rstrip("."), name.title.strip()) if name.title else ""
     full = " ".join(p for p in (first, name.middle.strip(), last, name.suffix.strip()) if p)
     return Name(full=full, first=first, last=last, honorific=honorific)
+
+
+_PLAIN_WORD = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]+(?:[-'’][A-ZÀ-Þa-zß-ÿ][a-zß-ÿ]+)*")
+# Titles and suffixes nameparser knows that can look like a given or family name: with one of them
+# the name goes to nameparser ("Judge Smith", "John Jr", "Ann Lee PhD").
+_NOT_PLAIN = frozenset("""
+dr doctor mr mrs ms mx miss master madam madame prof professor sir dame lord lady hon honorable rev reverend
+father fr pastor rabbi imam sheikh judge justice coach captain capt col colonel gen general lt lieutenant sgt
+sergeant officer president senator sen rep governor gov mayor dean chancellor st saint sister brother mother
+king queen prince princess duke duchess count baron chief elder bishop cardinal pope deacon cantor sheriff
+jr sr ii iii iv v vi phd md dds dmd dvm do od jd llm ba bs bsc ma msc mba cpa cfa rn np pa pe esq cd ret
+""".split())
+
+
+def _plain(text: str) -> Name | None:
+    """``Sam Park`` or ``Sam``: one or two capitalised words, no title, suffix or particle."""
+    words = text.split(" ")
+    if len(words) > 2 or not all(_PLAIN_WORD.fullmatch(w) and w.lower() not in _NOT_PLAIN for w in words):
+        return None
+    return Name(full=text, first=words[0], last=words[1] if len(words) == 2 else "")
 
 
 def greeting(name: str, tone: str = "warm") -> str:
