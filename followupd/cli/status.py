@@ -78,9 +78,7 @@ def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config
     lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec))
              for e in ledger.values()]
     if upcoming is None:
-        upcoming = [Upcoming(f.key, f.interview_id, f.step, f.kind, f.recipient, f.title, f.at,
-                             f.write_from if f.kind == Kind.DRAFT else f.at)
-                    for f in _planned(rec, cfg, tz, now, round_)]
+        upcoming = [Upcoming.of(f) for f in _planned(rec, cfg, tz, now, round_)]
     elif not rec.live or rec.settled:
         upcoming = []
     for u in upcoming:

@@ -74,8 +74,8 @@ def matches_address(name: str, email: str) -> bool:
     """Whether ``email``'s local part is written from ``name``: ``lisa.smith``, ``lsmith``,
     ``smithl``, ``lisas``, ``lisa``, ``lisa_smith`` for Lisa Smith."""
     n = parse(name)
-    local = re.sub(r"[^a-z]", "", _ascii(email.split("@", 1)[0].split("+", 1)[0].lower()))
-    first, last = _ascii(n.first.lower()), _ascii(n.last.lower().split()[-1] if n.last else "")
+    local = re.sub(r"[^a-z]", "", ascii_fold(email.split("@", 1)[0].split("+", 1)[0].lower()))
+    first, last = ascii_fold(n.first.lower()), ascii_fold(n.last.lower().split()[-1] if n.last else "")
     first, last = re.sub(r"[^a-z]", "", first), re.sub(r"[^a-z]", "", last)
     if not local or not first:
         return False
@@ -85,10 +85,6 @@ def matches_address(name: str, email: str) -> bool:
 
 def ascii_fold(text: str) -> str:
     """``Zoë Álvarez`` → ``Zoe Alvarez`` (for matching, never for writing)."""
-    return _ascii(text)
-
-
-def _ascii(text: str) -> str:
     import unicodedata
 
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -140,10 +140,11 @@ def is_role_account(email: str) -> bool:
         return True
     if re.match(r"(no|do|dont)[-_.]?(not[-_.]?)?reply", local):
         return True
+    if not any(t in _ROLE_TOKENS for t in tokens):
+        return False  # no role word: a person (and no need to look the domain up)
     # "wonka-interviews@wonka.com", "acme-careers@acme.com": the company's name plus role words
     label = registrable(domain_of(email)).split(".")[0]
-    roles = [t for t in tokens if t in _ROLE_TOKENS]
-    return bool(roles) and all(t in _ROLE_TOKENS or t.isdigit() or t == label for t in tokens)
+    return all(t in _ROLE_TOKENS or t.isdigit() or t == label for t in tokens)
 
 
 def usable(email: str) -> bool:

@@ -171,8 +171,7 @@ class Engine:
         due: dict[str, list[Upcoming]] = {i: [] for i in work}
         for f in desired:
             if f.key not in written and f.interview_id in due:
-                due[f.interview_id].append(Upcoming(f.key, f.interview_id, f.step, f.kind, f.recipient, f.title, f.at,
-                                                    f.write_from if f.kind is Kind.DRAFT else f.at))
+                due[f.interview_id].append(Upcoming.of(f))
         known, stored = self.state.plans_for(work), self.state.upcoming_for(work)
         plans: list[Planned] = []
         rows: list[Upcoming] = []

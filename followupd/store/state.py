@@ -164,6 +164,12 @@ class Upcoming:
     at: datetime
     due: datetime  # when it will be written
 
+    @classmethod
+    def of(cls, f: FollowUp) -> Upcoming:
+        """A planned follow-up as ``status`` shows it: a draft is due when it may be written."""
+        return cls(f.key, f.interview_id, f.step, f.kind, f.recipient, f.title, f.at,
+                   f.write_from if f.kind is Kind.DRAFT else f.at)
+
 
 def default_path() -> Path:
     return paths.state_dir() / "state.db"
