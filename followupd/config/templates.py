@@ -35,21 +35,27 @@ def shipped(name: str) -> TemplateSource:
                           "reinstall followupd, or name a template of your own in [plan.steps.<id>]") from None
 
 
+def _read(path: Path) -> tuple[str | None, str]:
+    """(the text, "") or (None, why it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8"), ""
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read the template: {exc}"
+
+
 def read_file(path: Path) -> TemplateSource:
     """The person's template at ``path``; ConfigError if it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{display_path(path)}: cannot read the template: {exc}") from None
+    text, why = _read(path)
+    if text is None:
+        raise ConfigError(f"{display_path(path)}: {why}")
     return TemplateSource(text, display_path(path))
 
 
 def check_file(path: Path) -> str | None:
-    """``None`` if the template at ``path`` reads and compiles, else the problem (``line N: ...``)."""
-    try:
-        return check_source(read_file(path))
-    except ConfigError as exc:
-        return str(exc)
+    """``None`` if the template at ``path`` reads and compiles, else the problem (``line N: ...``);
+    the caller names the file."""
+    text, why = _read(path)
+    return why if text is None else check_source(TemplateSource(text, display_path(path)))
 
 
 def load(plan: PlanConfig) -> Templates:
