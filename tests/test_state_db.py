@@ -14,7 +14,8 @@ from followupd import paths
 from followupd.store import migrations
 from followupd.core.model import Outcome, Status
 from followupd.core.tracking import InterviewRecord
-from followupd.store.state import State, default_path, event_from_json, event_to_json
+from followupd.store.codecs import event_from_json, event_to_json
+from followupd.store.state import State, default_path
 from reconcile_helpers import T0, draft, entry, event, reminder
 
 
@@ -38,11 +39,30 @@ def test_v1_database_is_upgraded_without_loss(tmp_path: Path) -> None:
                " ?, ?)", (T0.isoformat(), T0.isoformat()))
     db.close()
     with State(path) as st:
-        assert migrations.version(st.db) == migrations.LATEST == 3
+        assert migrations.version(st.db) == migrations.LATEST == 4
         assert st.sync_token("primary") == "tok" and st.timezone("primary") == "Europe/Paris"
         e = st.entry("k")
         assert e is not None and e.status == Status.WRITTEN and e.version == "v" and e.title == ""
         assert st.plans_for(["iv1"]) == {} and st.upcoming_for(["iv1"]) == {}  # v3: no plan kept yet
+        assert e.failure is None and st.failing() == []  # v4: no failure recorded
+
+
+def test_a_failure_record_round_trips_and_is_cleared(tmp_path: Path) -> None:
+    from followupd.core.model import Failure, Kind, LedgerEntry
+
+    with State(tmp_path / "state.db") as st:
+        held = LedgerEntry("k1", "iv1", "prepare", Kind.REMINDER, "", Status.WRITTEN, T0,
+                           failure=Failure("update", 5, "HTTP 400 badRequest", None))
+        waiting = LedgerEntry("k2", "iv2", "prepare", Kind.REMINDER, "", Status.PLANNED, T0,
+                              failure=Failure("write", 1, "boom", T0))
+        st.put_entry(held)
+        st.put_entry(waiting)
+        assert st.entry("k1").failure == held.failure and st.entry("k2").failure == waiting.failure
+        assert [e.key for e in st.failing(set_aside_only=True)] == ["k1"] and st.count_set_aside() == 1
+        assert [e.key for e in st.clear_failures(["iv2"])] == ["k2"]
+        assert st.entry("k2").failure is None and st.entry("k1").failure is not None
+        st.clear_failures()
+        assert st.failing() == [] and st.count_set_aside() == 0
 
 
 def test_a_pass_keeps_its_plan_for_status_and_rewrites_only_what_changed(tmp_path: Path) -> None:

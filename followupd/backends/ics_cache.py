@@ -18,7 +18,7 @@ from pathlib import Path
 
 from followupd import paths
 from followupd.core.model import CalendarEvent
-from followupd.store.state import event_from_json, event_to_json
+from followupd.store.codecs import event_from_json, event_to_json
 
 log = logging.getLogger("followupd.backends.ics")
 

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "run": "followupd.cli.run:cmd_run",
     "status": "followupd.cli.status:cmd_status",
     "outcome": "followupd.cli.status:cmd_outcome",
+    "retry": "followupd.cli.retry:cmd_retry",
     "preview": "followupd.cli.explain:cmd_preview",
     "explain": "followupd.cli.explain:cmd_explain",
     "auth": "followupd.cli.auth:cmd_auth",
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     oc.add_argument("--decision", metavar="YYYY-MM-DD", help="the date they expect to decide")
     oc.add_argument("--force", action="store_true",
                     help="record an outcome for an interview that has not happened yet")
+
+    rt = sub.add_parser("retry", help="try the follow-ups that need attention again on the next pass")
+    rt.add_argument("event", metavar="EVENT", nargs="?", help="only this interview's (id or part of its title)")
 
     au = sub.add_parser("auth", help="authorize followupd with Google")
     ausub = au.add_subparsers(dest="auth_command", metavar="ACTION", required=True)

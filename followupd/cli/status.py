@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from followupd.core import steps as registry
-from followupd.core.model import FollowUp, Kind, LedgerEntry, Outcome, Status
+from followupd.core.model import Failure, FollowUp, Kind, LedgerEntry, Outcome, Status
 from followupd.core.records import InterviewRecord
 from followupd.core.settings import Config
 from followupd.core.steps import Timing
@@ -37,6 +37,7 @@ class StepLine:
     at: datetime
     state: str  # a model.Status value, or "due"
     words: str
+    failure: Failure | None = None
 
 
 def _when(at: datetime, now: datetime) -> str:
@@ -45,7 +46,16 @@ def _when(at: datetime, now: datetime) -> str:
     return at.strftime("%a %d %b %H:%M")
 
 
+def _failing(f: Failure) -> str:
+    if f.next_attempt is None:
+        return f"NEEDS ATTENTION: {f.action} failed {f.attempts} times ({f.error}); `followupd retry` tries again"
+    return (f"{f.action} failing ({f.error}); attempt {f.attempts}, next try "
+            f"{f.next_attempt.astimezone():%a %H:%M}")
+
+
 def _words(e: LedgerEntry, rec: InterviewRecord) -> str:
+    if e.failure is not None:
+        return _failing(e.failure)
     if e.status == Status.WRITTEN:
         return "written"
     if e.status == Status.PLANNED:
@@ -75,7 +85,7 @@ def step_lines(rec: InterviewRecord, ledger: dict[str, LedgerEntry], cfg: Config
                now: datetime, round_: Round | None = None, upcoming: list[Upcoming] | None = None) -> list[StepLine]:
     """Every follow-up of one interview with its state in words, in time order: what was written
     (the ledger) and what is still to come (``upcoming``, as the last pass planned it; else planned here)."""
-    lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec))
+    lines = [StepLine(e.step, e.kind, e.recipient, e.title, e.at, e.status.value, _words(e, rec), e.failure)
              for e in ledger.values()]
     if upcoming is None:
         upcoming = [Upcoming.of(f) for f in _planned(rec, cfg, tz, now, round_)]
@@ -131,6 +141,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     if not report:
         print("no interviews seen yet")
         return 0
+    _print_attention(report)
     groups: dict[str, list[tuple[InterviewRecord, list[StepLine]]]] = {}
     for rec, lines in report:  # by application, in the order each application began
         groups.setdefault(plans[rec.id].application, []).append((rec, lines))
@@ -141,6 +152,20 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
               else "== Application ==")
         _print_rounds(members, tzs)
     return 0
+
+
+def _print_attention(report: list[tuple[InterviewRecord, list[StepLine]]]) -> None:
+    """The follow-ups set aside after failing again and again, first: they wait for the person."""
+    held = [(rec, s) for rec, lines in report for s in lines if s.failure is not None and s.failure.needs_attention]
+    if not held:
+        return
+    print(f"!! {len(held)} follow-up{'s need' if len(held) != 1 else ' needs'} attention: "
+          "fix the cause, then run `followupd retry` !!")
+    for rec, s in held:
+        assert s.failure is not None
+        print(f"  {rec.title}: {s.step} {s.kind.value}{' to ' + s.recipient if s.recipient else ''} — "
+              f"{s.failure.action} failed {s.failure.attempts} times: {s.failure.error}")
+    print()
 
 
 def _round(p: Planned) -> Round:
@@ -176,8 +201,16 @@ def _as_json(rec: InterviewRecord, lines: list[StepLine], planned: Planned) -> d
         "outcome": rec.outcome.value if rec.outcome else None,
         "decision": rec.decision.isoformat() if rec.decision else None, "settled": rec.settled,
         "follow_ups": [{"step": s.step, "kind": s.kind.value, "recipient": s.recipient or None, "title": s.title,
-                        "at": s.at.isoformat(), "state": s.state, "description": s.words} for s in lines],
+                        "at": s.at.isoformat(), "state": s.state, "description": s.words,
+                        "failure": _failure_json(s.failure)} for s in lines],
     }
+
+
+def _failure_json(f: Failure | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    return {"action": f.action, "attempts": f.attempts, "error": f.error, "needs_attention": f.needs_attention,
+            "next_attempt": f.next_attempt.isoformat() if f.next_attempt else None}
 
 
 def find_interview(records: list[InterviewRecord], needle: str, now: datetime | None = None) -> InterviewRecord:

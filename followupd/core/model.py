@@ -221,6 +221,24 @@ class Observed:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """How an action on one ledger row has been failing (kopf's per-handler retry record).
+
+    ``next_attempt`` is when it is tried again; ``None`` means it was set aside
+    as *needs attention* and waits for ``followupd retry``.
+    """
+
+    action: str  # the operation that failed: "write", "update" or "withdraw"
+    attempts: int
+    error: str  # the last error, one line
+    next_attempt: datetime | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.next_attempt is None
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """What followupd wrote (or intends to write) for one follow-up."""
 
@@ -236,6 +254,7 @@ class LedgerEntry:
     content_hash: str = ""  # hash of the FollowUp content that was written
     updated_at: datetime | None = None
     title: str = ""  # the reminder title or draft subject, for log lines and ``status``
+    failure: Failure | None = None  # the action on this row is failing (SPEC §4.10)
 
 
 def follow_up_key(interview_id: str, step: str, kind: Kind | str, recipient: str = "") -> str:

@@ -183,8 +183,8 @@ def settled(work: Mapping[str, InterviewRecord], ledger: Iterable[LedgerEntry], 
     done: list[str] = []
     for iv_id, rec in work.items():
         mine = by_iv.get(iv_id, [])
-        if any(e.status == Status.PLANNED for e in mine):
-            continue
+        if any(e.status == Status.PLANNED or e.failure is not None for e in mine):
+            continue  # an interrupted or failing action is still to be resolved
         if not rec.live:
             if all(e.status != Status.WRITTEN for e in mine):
                 done.append(iv_id)

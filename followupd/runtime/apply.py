@@ -20,19 +20,29 @@ person's: followupd errs on the side of never overwriting.
 its work stays pending for the next one.  The conflicts the sinks report
 (``UserEdited``, ``UserDeleted``) are recorded, never retried.
 
+Any other failure belongs to the one action that raised it (SPEC §4.10, in the
+manner of vdirsyncer's per-action errors and kopf's per-handler retry record):
+it is recorded on that row (``core.attempts``) and the pass goes on with every
+other action.  The row is tried again on a later pass after a growing delay,
+and after the last attempt it is set aside as *needs attention*, with one
+WARNING line that names it and the fix, until ``followupd retry``.
+
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Mapping, Sequence
 
-from followupd.errors import UserDeleted, UserEdited
+from followupd.core import attempts
+from followupd.errors import AuthError, ConfigError, SafetyStop, TransientError, UserDeleted, UserEdited
 from followupd.core.model import FollowUp, Kind, LedgerEntry, Status
 from followupd.backends.protocols import Backends, Written
-from followupd.core.reconcile import Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw
+from followupd.core.reconcile import (Action, Create, MarkDeleted, MarkEdited, ResolveIntent, Skip, Update, Withdraw,
+                                     action_key)
 from followupd.store.state import State
 
 log = logging.getLogger("followupd.apply")
@@ -65,6 +75,8 @@ def describe(action: Action, titles: Mapping[str, str], *, dry_run: bool = False
     e = action.entry
     what = _what(e.kind, e.title or e.step, e.recipient, titles.get(e.interview_id, e.interview_id))
     if isinstance(action, ResolveIntent):
+        if e.failure is not None:  # a write tried again after it failed, not an interrupted one
+            return describe(Create(action.followup), titles, dry_run=dry_run)
         return f"{verb('resolved', 'resolve')} the interrupted write of {what}"
     if isinstance(action, Update):
         if e.kind == Kind.REMINDER:
@@ -77,11 +89,30 @@ def describe(action: Action, titles: Mapping[str, str], *, dry_run: bool = False
     return f"{verb('left alone', 'leave alone')} {what} (deleted by you — not re-created)"
 
 
+# Failures that are not one item's: they stop the pass (the daemon backs off, or reports the
+# configuration); everything else is recorded on the item's row.
+_NOT_ONE_ITEMS = (TransientError, AuthError, ConfigError, SafetyStop, sqlite3.Error)
+RETRY_HINT = "fix it, then run `followupd retry` (or delete the interview's follow-up by hand)"
+
+
+def operation(action: Action) -> str | None:
+    """The backend operation an action makes (``core.attempts`` names), or None for ledger-only ones."""
+    if isinstance(action, (Create, ResolveIntent)):
+        return attempts.WRITE
+    if isinstance(action, Update):
+        return attempts.UPDATE
+    if isinstance(action, Withdraw):
+        return attempts.WITHDRAW
+    return None
+
+
 @dataclass
 class ApplyResult:
     lines: list[str] = field(default_factory=list)
     applied: int = 0
     stopped: bool = False  # a stop was requested before every action ran
+    failed: list[str] = field(default_factory=list)  # keys whose action failed in this pass
+    waiting: int = 0  # actions held back: their row failed before and is not due again yet
 
 
 class Applier:
@@ -96,20 +127,58 @@ class Applier:
 
     def run(self, actions: Sequence[Action], should_stop: Callable[[], bool] = lambda: False) -> ApplyResult:
         result = ApplyResult()
+        now = self.clock()
         for action in actions:
             if should_stop():
                 result.stopped = True
                 break
-            line = self._one(action)
+            op = operation(action)
+            entry = None if isinstance(action, (Create, Skip)) else action.entry
+            if op is not None and not attempts.due(entry, op, now):
+                result.waiting += 1
+                continue
+            try:
+                line = self._one(action)
+            except _NOT_ONE_ITEMS:
+                raise
+            except OSError as exc:  # a local disk or socket problem is no item's: back off the pass
+                raise TransientError(f"{describe(action, self.titles, dry_run=True)}: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - one item's failure: recorded, the pass goes on
+                assert op is not None, "ledger-only actions make no backend call"
+                result.lines.append(self._failed(action, op, exc))
+                result.failed.append(action_key(action))
+                continue
             log.info("%s", line)
             result.lines.append(line)
             result.applied += 1
         return result
 
+    def _failed(self, action: Action, op: str, exc: Exception) -> str:
+        """Record the failure on the row (written before the call for a create) and say so."""
+        key = action_key(action)
+        row = self.state.entry(key)
+        if row is None:  # pragma: no cover - a create writes its row before the call
+            assert isinstance(action, Create)
+            row = self._entry_for(action.followup, Status.PLANNED)
+        error = str(exc).strip() or type(exc).__name__
+        failure = attempts.after_failure(row, op, error, self.clock())
+        self.state.put_entry(replace(row, failure=failure, updated_at=self.clock()))
+        what = describe(action, self.titles, dry_run=True).removeprefix("would ")
+        if failure.needs_attention:
+            line = (f"needs attention: could not {what} after {failure.attempts} attempts: {failure.error} — "
+                    f"set aside; {RETRY_HINT}")
+            log.warning("%s", line)
+            return line
+        assert failure.next_attempt is not None
+        line = (f"could not {what}: {failure.error} (attempt {failure.attempts} of {attempts.MAX_ATTEMPTS}; "
+                f"trying again after {failure.next_attempt.astimezone():%Y-%m-%d %H:%M})")
+        log.info("%s", line)
+        return line
+
     # -- ledger helpers ------------------------------------------------------
     def _record(self, e: LedgerEntry, status: Status, written: Written | None = None,
                 content_hash: str | None = None, intent: FollowUp | None = None) -> LedgerEntry:
-        new = replace(e, status=status, updated_at=self.clock())
+        new = replace(e, status=status, updated_at=self.clock(), failure=None)
         if written is not None:
             new = replace(new, backend_id=written.backend_id, version=written.version)
         if content_hash is not None:
@@ -180,10 +249,10 @@ class Applier:
             return self._conflict(e, exc, *self._left_alone(e))
         if found is not None:
             self._record(e, Status.WRITTEN, found, intended.content_hash)
-            return f"{line}: found it, adopted"
+            return line if e.failure is not None else f"{line}: found it, adopted"
         w = self._create(f)
         self._record(e, Status.WRITTEN, w, f.content_hash)
-        return f"{line}: not found, wrote it"
+        return line if e.failure is not None else f"{line}: not found, wrote it"
 
     def _do_update(self, action: Update, line: str) -> str:
         f, e = action.followup, action.entry
@@ -197,13 +266,13 @@ class Applier:
 
     def _do_withdraw(self, action: Withdraw, line: str) -> str:
         e = action.entry
-        if e.status == Status.PLANNED:
-            target = self._find_planned(e)
-            if target is None:  # the interrupted call never wrote anything
-                self._record(e, Status.WITHDRAWN)
-                return line
-            e = target
         try:
+            if e.status == Status.PLANNED:
+                target = self._find_planned(e)
+                if target is None:  # the interrupted call never wrote anything
+                    self._record(e, Status.WITHDRAWN)
+                    return line
+                e = target
             if e.kind == Kind.REMINDER:
                 self.b.events.delete(e)
             else:
@@ -214,7 +283,8 @@ class Applier:
         return line
 
     def _find_planned(self, e: LedgerEntry) -> LedgerEntry | None:
-        """Where an interrupted write of ``e`` landed, if it did (the row is updated to say so)."""
+        """Where an interrupted write of ``e`` landed, if it did (the row is updated to say so).
+        Raises ``UserEdited`` when it landed and the person changed it since."""
         intended = self.state.intent(e.key)
         if intended is None:
             return None

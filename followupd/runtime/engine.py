@@ -47,6 +47,8 @@ class PassReport:
     interviews: int = 0  # live interviews known
     next_due: tuple[datetime, str] | None = None  # the next follow-up moment and what it is
     summary: str = ""  # one line for systemd STATUS=
+    failed: int = 0  # actions that failed in this pass, each recorded on its row
+    attention: int = 0  # follow-ups set aside as needing attention (SPEC §4.10), this pass or before
 
 
 def _utc_now() -> datetime:
@@ -117,11 +119,13 @@ class Engine:
             self.state.put_interviews(list(tracker.changed.values()))
             applied = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
             report.actions = applied.lines
+            report.failed = len(applied.failed)
             if not applied.stopped:
                 written = self.state.ledger_for(work)
                 self.state.settle(settled(work, written.values(), desired, now))
                 self._store_plans(work, where, desired, written, now)
                 self.state.set_sync_tokens(tokens)
+        report.attention = self.state.count_set_aside()
         report.summary = _summary(len(cals) - len(observe_only), report)
         return report
 
@@ -219,6 +223,9 @@ def _summary(calendars: int, report: PassReport) -> str:
     if report.next_due:
         at, label = report.next_due
         parts.append(f"next: {label} {at:%a %H:%M}")
+    if report.attention:
+        parts.append(f"{report.attention} follow-up{'s need' if report.attention != 1 else ' needs'} attention "
+                     "(followupd status)")
     return " · ".join(parts)
 
 

@@ -105,7 +105,17 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX upcoming_interview ON upcoming(interview_id)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite3.Connection) -> None:
+    """Per-row failure records (SPEC §4.10): the action that failed, how often, its last error,
+    and when it is tried again (NULL with attempts > 0: set aside as *needs attention*)."""
+    db.execute("ALTER TABLE ledger ADD COLUMN failed_action TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE ledger ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE ledger ADD COLUMN last_error TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE ledger ADD COLUMN next_attempt TEXT")
+    db.execute("CREATE INDEX ledger_failing ON ledger(attempts) WHERE attempts > 0")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)
 LATEST = len(MIGRATIONS)
 
 

@@ -13,104 +13,20 @@ cost does not grow with history.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from followupd import paths
+from followupd.store.codecs import event_from_json, event_to_json, followup_from_json, followup_to_json
 from followupd.store.migrations import migrate
 from followupd.core.records import InterviewRecord
-from followupd.core.model import (
-    Attendee,
-    CalendarEvent,
-    DraftContent,
-    EventStatus,
-    FollowUp,
-    Kind,
-    LedgerEntry,
-    Outcome,
-    Person,
-    ReminderContent,
-    Response,
-    Status,
-)
+from followupd.core.model import Failure, FollowUp, Kind, LedgerEntry, Outcome, Status
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-# ---------------------------------------------------------------- JSON codecs
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def event_to_json(ev: CalendarEvent) -> str:
-    def person(a: Attendee | None) -> dict[str, Any] | None:
-        if a is None:
-            return None
-        return {"email": a.email, "name": a.name, "is_self": a.is_self, "organizer": a.organizer,
-                "resource": a.resource, "response": a.response, "group": a.group}
-
-    return json.dumps({
-        "id": ev.id, "calendar_id": ev.calendar_id, "title": ev.title, "start": ev.start.isoformat(),
-        "end": ev.end.isoformat(), "description": ev.description, "status": ev.status,
-        "all_day": ev.all_day, "attendees": [person(a) for a in ev.attendees],
-        "organizer": person(ev.organizer), "etag": ev.etag, "recurring_event_id": ev.recurring_event_id,
-        "private": dict(ev.private), "location": ev.location,
-    }, ensure_ascii=False, sort_keys=True)
-
-
-def _attendee(d: dict[str, Any]) -> Attendee:
-    return Attendee(**{**d, "response": Response.parse(d.get("response"))})
-
-
-def event_from_json(text: str) -> CalendarEvent:
-    d = json.loads(text)
-    org = d.get("organizer")
-    return CalendarEvent(
-        id=d["id"], calendar_id=d["calendar_id"], title=d["title"],
-        start=datetime.fromisoformat(d["start"]), end=datetime.fromisoformat(d["end"]),
-        description=d.get("description", ""), status=EventStatus.parse(d.get("status")),
-        all_day=bool(d.get("all_day", False)),
-        attendees=tuple(_attendee(a) for a in d.get("attendees", [])),
-        organizer=_attendee(org) if org else None, etag=d.get("etag", ""),
-        recurring_event_id=d.get("recurring_event_id"), private=dict(d.get("private", {})),
-        location=d.get("location", ""),
-    )
-
-
-def followup_to_json(f: FollowUp) -> str:
-    c = f.content
-    content: dict[str, Any]
-    if isinstance(c, ReminderContent):
-        content = {"type": "reminder", "title": c.title, "description": c.description,
-                   "start": c.start.isoformat(), "end": c.end.isoformat(), "popup_minutes": c.popup_minutes}
-    else:
-        content = {"type": "draft", "to": {"email": c.to.email, "name": c.to.name, "title": c.to.title},
-                   "subject": c.subject, "body": c.body}
-    return json.dumps({"interview_id": f.interview_id, "step": f.step, "kind": f.kind.value,
-                       "at": f.at.isoformat(), "write_from": f.write_from.isoformat(),
-                       "recipient": f.recipient, "calendar_id": f.calendar_id, "content": content},
-                      ensure_ascii=False, sort_keys=True)
-
-
-def followup_from_json(text: str) -> FollowUp:
-    d = json.loads(text)
-    c = d["content"]
-    content: ReminderContent | DraftContent
-    if c["type"] == "reminder":
-        content = ReminderContent(title=c["title"], description=c["description"],
-                                  start=datetime.fromisoformat(c["start"]), end=datetime.fromisoformat(c["end"]),
-                                  popup_minutes=int(c["popup_minutes"]))
-    else:
-        content = DraftContent(to=Person(**c["to"]), subject=c["subject"], body=c["body"])
-    return FollowUp(interview_id=d["interview_id"], step=d["step"], kind=Kind(d["kind"]),
-                    at=datetime.fromisoformat(d["at"]), write_from=datetime.fromisoformat(d["write_from"]),
-                    content=content, recipient=d["recipient"], calendar_id=d["calendar_id"])
 
 
 # ---------------------------------------------------------------- the store
@@ -118,7 +34,11 @@ def followup_from_json(text: str) -> FollowUp:
 _INTERVIEW_COLS = ("id, calendar_id, event_json, first_seen, outcome, outcome_at, decision, status, "
                    "gone_reason, settled")
 _LEDGER_COLS = ("key, interview_id, step, kind, recipient, status, at, backend_id, version, content_hash, "
-                "updated_at, title")
+                "updated_at, title, failed_action, attempts, last_error, next_attempt")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _interview_row(row: sqlite3.Row) -> InterviewRecord:
@@ -136,6 +56,8 @@ def _ledger_row(row: sqlite3.Row) -> LedgerEntry:
         recipient=row["recipient"], status=Status(row["status"]), at=datetime.fromisoformat(row["at"]),
         backend_id=row["backend_id"], version=row["version"], content_hash=row["content_hash"],
         updated_at=_dt(row["updated_at"]), title=row["title"],
+        failure=Failure(row["failed_action"], row["attempts"], row["last_error"], _dt(row["next_attempt"]))
+        if row["attempts"] else None,
     )
 
 
@@ -320,17 +242,42 @@ class State:
         other status clears the key's intent in the same transaction.
         """
         updated = (entry.updated_at or datetime.now().astimezone()).isoformat()
+        f = entry.failure
         with self.transaction() as db:
             db.execute(
-                f"INSERT OR REPLACE INTO ledger({_LEDGER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO ledger({_LEDGER_COLS}) VALUES ({', '.join('?' * 16)})",
                 (entry.key, entry.interview_id, entry.step, entry.kind.value, entry.recipient, entry.status.value,
-                 entry.at.isoformat(), entry.backend_id, entry.version, entry.content_hash, updated, entry.title),
+                 entry.at.isoformat(), entry.backend_id, entry.version, entry.content_hash, updated, entry.title,
+                 f.action if f else "", f.attempts if f else 0, f.error if f else "",
+                 f.next_attempt.isoformat() if f and f.next_attempt else None),
             )
             if intent is not None:
                 db.execute("INSERT OR REPLACE INTO intents(key, created_at, followup_json) VALUES (?, ?, ?)",
                            (entry.key, updated, followup_to_json(intent)))
             elif entry.status != Status.PLANNED:
                 db.execute("DELETE FROM intents WHERE key = ?", (entry.key,))
+
+    def failing(self, *, set_aside_only: bool = False) -> list[LedgerEntry]:
+        """Rows whose action is failing (uses the partial index), oldest interview first;
+        with ``set_aside_only``, those set aside as *needs attention*."""
+        where = "attempts > 0" + (" AND next_attempt IS NULL" if set_aside_only else "")
+        rows = self.db.execute(f"SELECT {_LEDGER_COLS} FROM ledger WHERE {where} ORDER BY at, key")
+        return [_ledger_row(r) for r in rows]
+
+    def count_set_aside(self) -> int:
+        """How many rows are set aside as *needs attention* (one indexed count)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM ledger WHERE attempts > 0 AND next_attempt IS NULL")
+                   .fetchone()[0])
+
+    def clear_failures(self, interview_ids: Iterable[str] | None = None) -> list[LedgerEntry]:
+        """Forget the failure records (of these interviews, or all), so each is tried on the
+        next pass as if new; returns the rows cleared."""
+        wanted = None if interview_ids is None else set(interview_ids)
+        cleared = [e for e in self.failing() if wanted is None or e.interview_id in wanted]
+        with self.transaction() as db:
+            db.executemany("UPDATE ledger SET failed_action = '', attempts = 0, last_error = '', "
+                           "next_attempt = NULL WHERE key = ?", [(e.key,) for e in cleared])
+        return cleared
 
     def intent(self, key: str) -> FollowUp | None:
         row = self.db.execute("SELECT followup_json FROM intents WHERE key = ?", (key,)).fetchone()

@@ -10,7 +10,9 @@ change; conditional updates and deletes.
 Fault injection: ``fail_next(op, exc, after_commit=False)`` makes the next call
 of ``op`` (or of any operation, with ``op="*"``) raise ``exc``.  With
 ``after_commit=True`` the write happens first and the call raises afterwards,
-like a response lost on the way back.
+like a response lost on the way back.  ``fail_always(op, exc, interview_id)``
+makes every call of ``op`` about that interview's follow-ups raise ``exc``, for
+good: a permanent failure of one item (until ``clear_faults``).
 """
 
 from __future__ import annotations
@@ -43,16 +45,25 @@ class _Faulty:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self._faults: list[_Fault] = []
+        self._always: list[tuple[str, BaseException, str]] = []
 
     def fail_next(self, op: str, exc: BaseException, after_commit: bool = False) -> None:
         """The next call of ``op`` ("*" = any operation) raises ``exc``."""
         self._faults.append(_Fault(op, exc, after_commit))
 
+    def fail_always(self, op: str, exc: BaseException, interview_id: str) -> None:
+        """Every call of ``op`` ("*" = any) about ``interview_id``'s follow-ups raises ``exc``."""
+        self._always.append((op, exc, interview_id))
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._always.clear()
 
-    def _call(self, op: str, body: Callable[[], T]) -> T:
+    def _call(self, op: str, body: Callable[[], T], about: str = "") -> T:
         self.calls[op] += 1
+        for want, exc, interview_id in self._always:
+            if want in (op, "*") and about == interview_id:
+                raise exc
         fault = next((f for f in self._faults if f.op in (op, "*")), None)
         if fault is None:
             return body()
@@ -177,7 +188,7 @@ class MemoryCalendar(_Faulty):
                 return Written(eid, there.etag)
             ev = self._store(self.write_to, self._reminder(f, eid))
             return Written(eid, ev.etag)
-        return self._call("create", body)
+        return self._call("create", body, f.interview_id)
 
     def _current(self, entry: LedgerEntry) -> _Item:
         item = self._items(self.write_to).get(entry.backend_id)
@@ -192,13 +203,13 @@ class MemoryCalendar(_Faulty):
             self._current(entry)
             ev = self._store(self.write_to, self._reminder(f, entry.backend_id))
             return Written(entry.backend_id, ev.etag)
-        return self._call("update", body)
+        return self._call("update", body, f.interview_id)
 
     def delete(self, entry: LedgerEntry) -> None:
         def body() -> None:
             item = self._current(entry)
             self._store(self.write_to, replace(item.event, status=EventStatus.CANCELLED), deleted=True)
-        self._call("delete", body)
+        self._call("delete", body, entry.interview_id)
 
 
 
@@ -260,7 +271,7 @@ class MemoryDrafts(_Faulty):
             self._fill(d, f)
             self.drafts[d.id] = d
             return Written(d.id, d.version)
-        return self._call("create", body)
+        return self._call("create", body, f.interview_id)
 
     def find(self, f: FollowUp) -> Written | None:
         def body() -> Written | None:
@@ -272,7 +283,7 @@ class MemoryDrafts(_Faulty):
             if (found[0].to, found[0].subject, found[0].body) != (c.to.email, c.subject, c.body):
                 raise UserEdited(f"draft {found[0].id} was changed after an interrupted write")
             return Written(found[0].id, found[0].version)
-        return self._call("find", body)
+        return self._call("find", body, f.interview_id)
 
     def _current(self, entry: LedgerEntry) -> Draft:
         d = self.drafts.get(entry.backend_id)
@@ -288,16 +299,16 @@ class MemoryDrafts(_Faulty):
             self._fill(d, f)
             d.version = self._version()
             return Written(d.id, d.version)
-        return self._call("update", body)
+        return self._call("update", body, f.interview_id)
 
     def delete(self, entry: LedgerEntry) -> None:
         def body() -> None:
             self._current(entry)
             del self.drafts[entry.backend_id]
-        self._call("delete", body)
+        self._call("delete", body, entry.interview_id)
 
     def check(self, entry: LedgerEntry) -> Written | None:
         def body() -> Written | None:
             d = self.drafts.get(entry.backend_id)
             return Written(d.id, d.version) if d else None
-        return self._call("check", body)
+        return self._call("check", body, entry.interview_id)
