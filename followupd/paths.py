@@ -37,10 +37,48 @@ def cache_dir() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) with mode 0700; tighten it if it exists."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    """Create ``path`` and its missing parents with mode 0700 (whatever the umask).
+
+    Only the folders created here get that mode: an existing folder (the home
+    directory, a web-served one) is never changed (SPEC §4.11).
+    """
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by someone else: theirs, left as it is
+            continue
+        os.chmod(folder, 0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a folder")
     return path
+
+
+def write_problem(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder``, in words, or None when they can.
+
+    ``os.access`` sees read-only mounts as well as permissions (and, for root,
+    that only a read-only mount stops it).
+    """
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only for followupd"
+    return None
+
+
+def file_mode(path: Path, default: int = 0o600) -> int:
+    """The permission bits ``path`` has now (a file replaced keeps them), or ``default``."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return default
 
 
 def private_file(path: Path) -> Path:

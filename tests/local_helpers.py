@@ -18,6 +18,8 @@ ME = MeConfig(name="Jordan Rivera", email="me@example.com", phone="+1 555 0100")
 
 
 def local_config(tmp_path: Path, source: str | Path = "", me: MeConfig = ME) -> Config:
+    """The local backends in ``tmp_path``; the reminders file's folder exists (followupd makes none there)."""
+    (tmp_path / "out").mkdir(exist_ok=True)
     return Config(
         me=me,
         ics=IcsConfig(source=str(source or tmp_path / "in.ics"), output=tmp_path / "out" / "followups.ics"),

@@ -235,3 +235,35 @@ def test_the_loop_reloads_on_sighup_and_stops_on_sigint(tmp_path: Path, listener
     t.join()
     assert h.daemon.cfg.path == tmp_path / "reloaded.toml"
     assert len(h.opened) == 2 and h.opened[0].closed
+
+
+def test_a_refused_reload_shows_in_status(tmp_path: Path, listener: NotifyListener) -> None:
+    h = Harness(tmp_path, listener, [FakeEngine()])
+    h.daemon.run_one_pass()
+    h.loaded.append(ConfigError("config.toml: [plan] lookback_days: must be a number"))
+    h.daemon.reload()
+    listener.wait_status("reload refused")
+    assert "lookback_days" in listener.statuses()[-1]
+
+
+def test_a_reload_warns_when_the_unit_keeps_a_new_folder_read_only(
+        tmp_path: Path, listener: NotifyListener, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(tmp_path, listener, [FakeEngine(), FakeEngine()])
+    h.daemon.unit_check = lambda cfg: [tmp_path / "Mail2" / "Drafts"]
+    h.daemon.run_one_pass()
+    h.loaded.append(Config(path=tmp_path / "new.toml"))
+    with caplog.at_level(logging.WARNING, logger="followupd"):
+        h.daemon.reload()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "Mail2/Drafts" in line and "followupd service install" in line
+
+
+def test_the_first_failed_notification_is_a_warning_then_quiet(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    notifier = Notifier(str(tmp_path / "no-such-socket"), watchdog=None)
+    with caplog.at_level(logging.DEBUG, logger="followupd"):
+        notifier.ready("first pass running")
+        notifier.status("watching 1 calendar")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "READY" in warnings[0] and "NOTIFY_SOCKET" in warnings[0]
+    notifier.close()

@@ -29,16 +29,20 @@ def _lines(out: str) -> dict[str, str]:
     """check name -> status (the last line of that name wins)."""
     result = {}
     for line in out.splitlines():
-        m = re.match(r"^(ok|FAIL|skip)\s+(\S+(?: \S+)?)\s{2,}", line)
+        m = re.match(r"^(ok|FAIL|skip|info)\s+(\S+(?: \S+)?)\s{2,}", line)
         if m:
             result[m.group(2)] = m.group(1)
     return result
 
 
-def _install_unit(home: Path) -> None:
-    unit = home / ".config" / "systemd" / "user" / "followupd.service"
-    unit.parent.mkdir(parents=True, exist_ok=True)
-    unit.write_text("[Unit]\n")
+def _install_unit(home: Path, config: Path | None = None) -> None:
+    """``followupd service install`` for this config (the unit with its ReadWritePaths)."""
+    from followupd.cli import service
+    from followupd.config.loader import load
+
+    config = config or home / ".config" / "followupd" / "config.toml"
+    plan = service.plan_install(load(config), config)
+    service.install_unit(plan.text, plan.destination)
 
 
 def _doctor(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -62,19 +66,58 @@ def test_missing_config(isolated_home: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_local_setup_all_ok(local_config: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _install_unit(isolated_home)
+    _install_unit(isolated_home, local_config)
     code, out = _doctor(local_config, capsys)
     assert code == 0, out
-    assert _lines(out) == {"config": "ok", "state directory": "skip", "google": "skip", "ics source": "ok",
-                           "ics output": "ok", "maildir": "ok", "systemd unit": "ok"}
+    assert _lines(out) == {"config": "ok", "me": "ok", "state directory": "skip", "follow-ups": "skip",
+                           "google": "skip", "ics source": "ok", "ics output": "ok", "maildir": "ok",
+                           "systemd unit": "ok"}
     assert "(will be created)" in out
 
 
-def test_missing_unit_is_a_failure_with_the_fix(local_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_unit_not_installed_is_information_and_a_healthy_local_setup_exits_0(
+        local_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _doctor(local_config, capsys)
-    assert code == 1
-    assert _lines(out)["systemd unit"] == "FAIL"
-    assert "fix: run `followupd service install`" in out
+    assert code == 0, out
+    assert _lines(out)["systemd unit"] == "info" and "followupd service install" in out
+    assert "FAIL" not in out
+
+
+def test_a_unit_whose_write_paths_the_config_moved_fails_with_the_fix(
+        local_config: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _install_unit(isolated_home, local_config)
+    (isolated_home / "Mail2").mkdir()
+    local_config.write_text(local_config.read_text().replace("Mail/Drafts", "Mail2/Drafts"))
+    code, out = _doctor(local_config, capsys)
+    assert code == 1 and _lines(out)["systemd unit"] == "FAIL"
+    assert "Mail2/Drafts" in out and "run `followupd service install` again" in out
+
+
+def test_the_starters_placeholder_me_fails(local_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = re.sub(r'email = ".*"', 'email = "you@example.com"', local_config.read_text(), count=1)
+    local_config.write_text(text)
+    code, out = _doctor(local_config, capsys)
+    assert code == 2 and _lines(out)["me"] == "FAIL" and "placeholder" in out
+
+
+def test_follow_ups_needing_attention_are_listed_with_the_fix(
+        local_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime, timezone
+
+    from followupd.core.model import Failure, Kind, LedgerEntry, Status
+    from followupd.store.state import State
+
+    with State() as st:
+        st.put_entry(LedgerEntry("k", "iv1", "thank-you", Kind.DRAFT, "sam@acme.com", Status.PLANNED,
+                                 datetime(2026, 11, 24, tzinfo=timezone.utc), title="Great speaking with you",
+                                 failure=Failure("write", 5, "Gmail answered 400 invalidArgument", None)))
+    code, out = _doctor(local_config, capsys)
+    assert code == 1 and _lines(out)["follow-ups"] == "FAIL"
+    assert "Great speaking with you" in out and "invalidArgument" in out and "followupd retry" in out
+    assert main(["--config", str(local_config), "retry"]) == 0
+    assert "will try again: draft 'Great speaking with you' to sam@acme.com" in capsys.readouterr().out
+    code, out = _doctor(local_config, capsys)
+    assert code == 0 and _lines(out)["follow-ups"] == "ok"
 
 
 def test_unreadable_ics_source_is_a_config_failure(local_config: Path, isolated_home: Path,

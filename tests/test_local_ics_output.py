@@ -67,13 +67,38 @@ def test_zero_popup_alarms_at_the_start(tmp_path: Path) -> None:
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
 
 
-def test_file_and_folder_are_private_and_no_temp_files_remain(tmp_path: Path) -> None:
-    out = IcsOutput(local_config(tmp_path))
+def test_a_new_file_is_private_its_folder_is_left_alone_and_no_temp_files_remain(tmp_path: Path) -> None:
+    cfg = local_config(tmp_path)
+    cfg.ics.output.parent.chmod(0o755)
+    out = IcsOutput(cfg)
     out.create(reminder())
     out.create(reminder(step="thank-you"))
     assert stat.S_IMODE(os.stat(out.path).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(out.path.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(out.path.parent).st_mode) == 0o755  # SPEC §4.11: not followupd's folder
     assert os.listdir(out.path.parent) == ["followups.ics"]
+
+
+def test_an_existing_file_keeps_its_mode_so_it_can_still_be_served(tmp_path: Path) -> None:
+    cfg = local_config(tmp_path)
+    out = IcsOutput(cfg)
+    out.create(reminder())
+    cfg.ics.output.chmod(0o644)  # the person serves it, or a calendar app subscribes to it
+    out.create(reminder(step="thank-you"))
+    assert stat.S_IMODE(os.stat(cfg.ics.output).st_mode) == 0o644
+
+
+@pytest.mark.parametrize("case", ["missing folder", "a folder", "parent is a file"])
+def test_an_unusable_output_location_is_a_config_error_naming_the_key(tmp_path: Path, case: str) -> None:
+    cfg = local_config(tmp_path)
+    if case == "missing folder":
+        cfg = replace(cfg, ics=replace(cfg.ics, output=tmp_path / "nowhere" / "followups.ics"))
+    elif case == "a folder":
+        cfg.ics.output.mkdir()
+    else:
+        (tmp_path / "file").write_text("x")
+        cfg = replace(cfg, ics=replace(cfg.ics, output=tmp_path / "file" / "followups.ics"))
+    with pytest.raises(ConfigError, match=r"\[ics\] output"):
+        IcsOutput(cfg)
 
 
 def test_repeated_create_adopts_after_a_crash(tmp_path: Path) -> None:
@@ -156,7 +181,6 @@ def test_the_output_reads_back_as_followupd_events(tmp_path: Path) -> None:
 
 def test_a_corrupt_output_file_is_a_config_error(tmp_path: Path) -> None:
     cfg = local_config(tmp_path)
-    cfg.ics.output.parent.mkdir(parents=True)
     cfg.ics.output.write_bytes(b"\x00garbage, not a calendar")
     with pytest.raises(ConfigError, match=r"\[ics\] output"):
         IcsOutput(cfg)

@@ -62,11 +62,14 @@ def test_a_pass_leaves_only_private_state(isolated_home: Path, permissive_umask:
     assert output.exists() and _mode(output) == 0o600
 
 
-def test_private_dir_tightens_an_existing_folder(tmp_path: Path) -> None:
-    loose = tmp_path / "loose"
-    loose.mkdir(mode=0o755)
-    loose.chmod(0o755)
-    assert _mode(paths.private_dir(loose)) == 0o700
+def test_private_dir_never_changes_an_existing_folder(tmp_path: Path, permissive_umask: None) -> None:
+    """SPEC §4.11: only the folders it creates get 0700 (not the home directory, not a served one)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    served.chmod(0o755)
+    paths.private_dir(served / "a" / "b")
+    assert _mode(served) == 0o755
+    assert _mode(served / "a") == 0o700 and _mode(served / "a" / "b") == 0o700
 
 
 def test_private_file_creates_0600_without_truncating(tmp_path: Path, permissive_umask: None) -> None:

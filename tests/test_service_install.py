@@ -65,8 +65,8 @@ def test_install_writes_the_unit_with_real_paths(
     assert exec_line.endswith(" run") and "--config" not in exec_line  # the default config
     rw = [line.removeprefix("ReadWritePaths=") for line in text.splitlines()
           if line.startswith("ReadWritePaths=")]
-    assert rw == [f"-{isolated_home}/.local/state/followupd", f"-{isolated_home}/out",
-                  f"-{isolated_home}/Mail/Drafts"]
+    assert rw == [f"-{isolated_home}/.local/state/followupd", f"-{isolated_home}/.cache/followupd",
+                  f"-{isolated_home}/out", f"-{isolated_home}/Mail/Drafts"]
     for folder in (isolated_home / ".local/state/followupd", isolated_home / "out",
                    isolated_home / "Mail/Drafts"):
         assert folder.is_dir()  # the sandboxed service could not create them itself
@@ -109,9 +109,24 @@ def test_bad_config_is_refused_before_installing(
     assert not unit_path(isolated_home).exists()
 
 
-def test_python_dash_m_when_no_script_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service.shutil, "which", lambda name: None)
-    assert service.executable_argv() == [str(Path(sys.executable).absolute()), "-m", "followupd"]
+def test_exec_start_is_the_running_followupd_not_the_first_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = tmp_path / "stale-bin"
+    stale.mkdir()
+    (stale / "followupd").write_text("#!/bin/sh\n")
+    (stale / "followupd").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stale}:{__import__('os').environ['PATH']}")
+    beside = Path(sys.executable).absolute().parent / "followupd"
+    expected = [str(beside)] if beside.is_file() else [str(Path(sys.executable).absolute()), "-m", "followupd"]
+    assert service.executable_argv() == expected
+
+
+def test_python_dash_m_when_no_script_beside_the_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    python = tmp_path / "bin" / "python3"
+    python.parent.mkdir()
+    python.symlink_to(sys.executable)
+    monkeypatch.setattr(service.sys, "executable", str(python))
+    assert service.executable_argv() == [str(python), "-m", "followupd"]
 
 
 def test_ics_output_in_home_is_flagged(isolated_home: Path) -> None:

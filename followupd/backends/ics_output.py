@@ -28,9 +28,8 @@ from followupd.core import ids
 from followupd.core.settings import Config
 from followupd.errors import ConfigError, UserDeleted, UserEdited
 from followupd.core.model import FollowUp, LedgerEntry, ReminderContent
-from followupd.paths import private_dir
 from followupd.backends.protocols import Written
-from followupd.paths import atomic_write
+from followupd.paths import atomic_write, file_mode, write_problem
 from followupd.backends.ics_events import X_INTERVIEW, X_STEP
 
 log = logging.getLogger("followupd.backends.ics")
@@ -73,7 +72,7 @@ class IcsOutput:
     """``protocols.EventSink`` writing reminders as VEVENTs with a display alarm."""
 
     def __init__(self, cfg: Config, *, clock: Callable[[], datetime] | None = None) -> None:
-        self._path = Path(cfg.ics.output).expanduser()
+        self._path = check_location(cfg)
         self._clock = clock or _utcnow
         self._events: dict[str, icalendar.Event] = {}
         self._stat: _StatKey | None = None
@@ -185,9 +184,25 @@ class IcsOutput:
         for uid in sorted(self._events, key=lambda u: (_sort_key(self._events[u]), u)):
             cal.add_component(self._events[uid])
         cal.add_missing_timezones(first_date=_TZ_FIRST, last_date=_TZ_LAST)
-        private_dir(self._path.parent)
-        atomic_write(self._path, cal.to_ical())
+        # an existing file keeps its mode (it may be served or subscribed to); a new one is private
+        atomic_write(self._path, cal.to_ical(), mode=file_mode(self._path))
         self._stat = _stat_key(os.stat(self._path))
+
+
+def check_location(cfg: Config) -> Path:
+    """``[ics] output``, once it is known to be writable: raises ConfigError naming the key
+    before anything is written (the folder must exist; followupd makes no folder there)."""
+    path = Path(cfg.ics.output).expanduser()
+    where = f"[ics] output in {cfg.path}" if cfg.path else "[ics] output"
+    problem = write_problem(path.parent)
+    if problem is None and path.is_dir():
+        problem = f"{path} is a folder, not a file"
+    elif problem is None and path.exists() and not os.access(path, os.W_OK):
+        problem = f"{path} is read-only"
+    if problem:
+        raise ConfigError(f"{where}: {problem}; the reminders file {path} cannot be written there. "
+                          f"Fix the permissions, or point {where.split(' in ')[0]} elsewhere")
+    return path
 
 
 def _ical_time(value: datetime) -> datetime:

@@ -29,7 +29,7 @@ from followupd.errors import ConfigError, UserDeleted, UserEdited
 from followupd.core.message import build_message, message_bytes, same_draft
 from followupd.core.model import DRAFT_KEY_HEADER, DraftContent, FollowUp, LedgerEntry
 from followupd.backends.protocols import Written
-from followupd.paths import atomic_write, fsync_dir
+from followupd.paths import atomic_write, fsync_dir, private_dir, write_problem
 
 log = logging.getLogger("followupd.backends.maildir")
 
@@ -43,11 +43,39 @@ def _stat_key(st: os.stat_result) -> _StatKey:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def check_location(cfg: Config) -> Path:
+    """``[maildir] path``, once drafts can be written there: a Maildir (its ``tmp``, ``new``
+    and ``cur`` writable), or a folder still to be made inside a writable one.  Raises
+    ConfigError naming the key before anything is written."""
+    root = Path(cfg.maildir.path).expanduser()
+    where = f"[maildir] path in {cfg.path}" if cfg.path else "[maildir] path"
+    problem = None
+    if root.exists() and not root.is_dir():
+        problem = f"{root} is a file, not a Maildir folder"
+    elif root.exists():
+        for folder in (root / sub for sub in _SUBDIRS):
+            if folder.exists() and not folder.is_dir():
+                problem = f"{root} is not a Maildir ({folder} is not a folder)"
+            else:  # drafts go into it, or it is made in the Maildir
+                problem = write_problem(folder if folder.exists() else root)
+            if problem:
+                break
+    else:
+        existing = root.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        problem = write_problem(existing)
+    if problem:
+        raise ConfigError(f"{where}: {problem}; drafts cannot be written there. "
+                          "Fix the permissions, or point it at a Maildir folder of yours")
+    return root
+
+
 class MaildirDrafts:
     """``protocols.DraftSink`` over a Maildir.  Never sends anything."""
 
     def __init__(self, cfg: Config) -> None:
-        self._path = Path(cfg.maildir.path).expanduser()
+        self._path = check_location(cfg)
         self._me: MeConfig = cfg.me
         self._mailbox: mailbox.Maildir | None = None
         self._index: dict[str, Path] = {}  # mailbox key -> file, rebuilt on a miss
@@ -133,9 +161,9 @@ class MaildirDrafts:
         """The Maildir, with ``tmp``/``new``/``cur`` created 0700 where missing."""
         if self._mailbox is None:
             try:
-                self._path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                private_dir(self._path)
                 for sub in _SUBDIRS:
-                    (self._path / sub).mkdir(mode=0o700, exist_ok=True)
+                    private_dir(self._path / sub)
             except OSError as exc:
                 raise ConfigError(f"{self._path}: cannot create the Maildir "
                                   f"({exc.strerror or type(exc).__name__}); check [maildir] path") from None

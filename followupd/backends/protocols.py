@@ -9,11 +9,11 @@ hypothesis state machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Mapping, Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
-from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry, SyncResult
+from followupd.core.model import FollowUp, LedgerEntry, SyncResult
 
 
 # ``(title, description) -> may this event be an interview?``  False must be certain.

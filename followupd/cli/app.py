@@ -12,8 +12,6 @@ import logging
 import os
 import sys
 import traceback
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from followupd import __version__, paths

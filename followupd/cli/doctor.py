@@ -1,4 +1,4 @@
-"""``followupd doctor``: one line per check, ``ok`` / ``FAIL`` / ``skip``, and a fix for each failure.
+"""``followupd doctor``: one line per check, ``ok`` / ``FAIL`` / ``skip`` / ``info``, and a fix for each failure.
 
 The checks run in dependency order; a check whose prerequisite failed is
 skipped rather than failing a second time for the same reason.  Every remote
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import stat
 import sys
 from dataclasses import dataclass
@@ -45,6 +44,10 @@ class Skipped(Exception):
     """A check that does not apply (or whose prerequisite failed)."""
 
 
+class Info(Exception):
+    """Worth knowing, not a failure (an optional part not set up): the exit code is unchanged."""
+
+
 @dataclass
 class Report:
     """Prints each result as it comes (so a slow check shows where it is) and keeps the worst code."""
@@ -58,6 +61,9 @@ class Report:
             detail = check()
         except Skipped as why:
             self._line("skip", name, str(why))
+            return False
+        except Info as why:
+            self._line("info", name, str(why))
             return False
         except Failed as exc:
             self._fail(name, exc.detail, exc.fix, exc.code)
@@ -98,10 +104,12 @@ def cmd_doctor(args: argparse.Namespace, ctx: Context) -> int:
         report.skip("everything else", "needs a configuration that loads")
         return report.code
     cfg = holder["cfg"]
+    report.run("me", lambda: _check_me(cfg))
     report.run("state directory", _check_state_dir)
+    report.run("follow-ups", _check_failing)
     _google_checks(report, cfg)
     _local_checks(report, cfg)
-    report.run("systemd unit", _check_unit)
+    report.run("systemd unit", lambda: _check_unit(cfg))
     return report.code
 
 
@@ -128,26 +136,53 @@ def _check_state_dir() -> str:
     return f"{folder} (private)"
 
 
-def _check_unit() -> str:
-    from followupd.cli.service import UNIT_NAME, unit_dir
+# What ``followupd init`` writes into [me]: drafts signed with it would go out wrong.
+PLACEHOLDER_EMAILS = frozenset({"you@example.com"})
+PLACEHOLDER_NAMES = frozenset({"your name"})
+
+
+def _check_me(cfg: Config) -> str:
+    me = cfg.me
+    where = f"[me] in {cfg.path}" if cfg.path else "[me]"
+    if me.email.lower() in PLACEHOLDER_EMAILS or me.name.strip().lower() in PLACEHOLDER_NAMES:
+        raise Failed(f"{where} still holds the starter's placeholder ({me.name} <{me.email}>): every draft "
+                     "would be signed with it", f"put your own name and e-mail address in {where}", EXIT_CONFIG)
+    return f"{me.name} <{me.email}>"
+
+
+def _check_failing() -> str:
+    """The follow-ups set aside after failing again and again (SPEC §4.10), and those failing."""
+    from followupd.store.state import State, default_path
+
+    if not default_path().exists():
+        raise Skipped("no state yet (nothing written so far)")
+    with State() as st:
+        failing = st.failing()
+    held = [e for e in failing if e.failure is not None and e.failure.needs_attention]
+    if held:
+        lines = [f"{e.kind.value} '{e.title or e.step}'{' to ' + e.recipient if e.recipient else ''}: "
+                 f"{e.failure.action} failed {e.failure.attempts} times: {e.failure.error}"
+                 for e in held if e.failure is not None]
+        raise Failed(f"{len(held)} need{'s' if len(held) == 1 else ''} attention (set aside)\n" + "\n".join(lines),
+                     "fix the cause, then run `followupd retry`")
+    if failing:
+        return f"{len(failing)} failing, tried again on later passes (see `followupd status`)"
+    return "none failing"
+
+
+def _check_unit(cfg: Config) -> str:
+    from followupd.runtime.unitfile import UNIT_NAME, stale_write_paths, unit_dir
 
     unit = unit_dir() / UNIT_NAME
-    if not unit.exists():
-        raise Failed(f"{unit} is not installed",
-                     "run `followupd service install`, then `systemctl --user enable --now followupd`")
+    stale = stale_write_paths(cfg)
+    if stale is None:
+        raise Info("not installed (optional: `followupd service install` runs followupd in the background)")
+    if stale:
+        raise Failed(f"{unit} does not let the service write {', '.join(map(str, stale))} (the config "
+                     "changed since it was installed): the service would fail there, read-only",
+                     "run `followupd service install` again, then `systemctl --user daemon-reload && "
+                     "systemctl --user restart followupd`")
     return str(unit)
-
-
-def _writable_location(path: Path, what: str, key: str) -> str:
-    """``path`` (a file or folder followupd will create) can be written."""
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    target = existing if existing.is_dir() else existing.parent
-    if not os.access(target, os.W_OK | os.X_OK):
-        raise Failed(f"{what} {path}: {target} is not writable", f"fix the permissions, or change {key}",
-                     EXIT_CONFIG)
-    return f"{path}" + ("" if path.exists() else " (will be created)")
 
 
 # --- local backends ----------------------------------------------------------------------------
@@ -155,8 +190,7 @@ def _writable_location(path: Path, what: str, key: str) -> str:
 def _local_checks(report: Report, cfg: Config) -> None:
     if cfg.calendar.backend == "ics":
         report.run("ics source", lambda: _check_ics_source(cfg))
-        report.run("ics output", lambda: _writable_location(cfg.ics.output, "the reminders file",
-                                                            "[ics] output"))
+        report.run("ics output", lambda: _check_ics_output(cfg))
     if cfg.mail.backend == "maildir":
         report.run("maildir", lambda: _check_maildir(cfg))
 
@@ -172,17 +206,18 @@ def _check_ics_source(cfg: Config) -> str:
     return f"{shown(cfg.ics.source)}: {len(result.events)} events from the last {cfg.plan.lookback_days} days on"
 
 
+def _check_ics_output(cfg: Config) -> str:
+    from followupd.backends.ics_output import check_location
+
+    path = check_location(cfg)
+    return f"{path}" + ("" if path.exists() else " (will be created)")
+
+
 def _check_maildir(cfg: Config) -> str:
-    root = cfg.maildir.path
-    if root.exists():
-        missing = [sub for sub in ("tmp", "new", "cur") if not (root / sub).is_dir()]
-        if missing and any((root / sub).exists() for sub in missing):
-            raise Failed(f"{root} is not a Maildir ({', '.join(missing)} is not a folder)",
-                         "point [maildir] path at a Maildir folder", EXIT_CONFIG)
-        for sub in ("tmp", "new", "cur"):
-            if (root / sub).is_dir() and not os.access(root / sub, os.W_OK | os.X_OK):
-                raise Failed(f"{root / sub} is not writable", "fix its permissions", EXIT_CONFIG)
-    return _writable_location(root, "the Maildir", "[maildir] path")
+    from followupd.backends.maildir import check_location
+
+    root = check_location(cfg)
+    return f"{root}" + ("" if root.exists() else " (will be created)")
 
 
 # --- Google ------------------------------------------------------------------------------------

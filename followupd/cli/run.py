@@ -49,15 +49,27 @@ def run_once(ctx: Context, dry_run: bool) -> int:
     handler = _StdoutLines(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(lambda record: record.levelno == logging.INFO)
+    warnings = logging.StreamHandler(sys.stderr)  # an item set aside (SPEC §4.10) is said on stderr
+    warnings.setFormatter(logging.Formatter("followupd: %(message)s"))
+    warnings.setLevel(logging.WARNING)
+    routed = not ctx.quiet and not ctx.verbose
     if not ctx.quiet:
         actions_log.addHandler(handler)
         actions_log.propagate = ctx.verbose  # stderr gets them too only with --verbose
+    if routed:
+        actions_log.addHandler(warnings)
     try:
         report = engine.run_pass(dry_run=dry_run)
     finally:
         engine.close()
         actions_log.removeHandler(handler)
+        actions_log.removeHandler(warnings)
         actions_log.propagate = True
+    if report.attention:
+        n = report.attention
+        print(f"followupd: {n} follow-up{'s need' if n != 1 else ' needs'} attention (set aside after failing "
+              "again and again): see `followupd status`, fix the cause, then run `followupd retry`",
+              file=sys.stderr)
     if ctx.quiet:
         return 0
     if dry_run:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -26,11 +25,11 @@ from typing import TYPE_CHECKING
 
 from followupd import paths
 from followupd.core.settings import Config
+from followupd.runtime.unitfile import UNIT_NAME, unit_dir, write_paths
 
 if TYPE_CHECKING:
     from followupd.cli.context import Context
 
-UNIT_NAME = "followupd.service"
 NEXT_STEPS = (
     ("systemctl --user enable --now followupd", "start it now and at every login"),
     ("loginctl enable-linger $USER", "keep it running while you are logged out"),
@@ -86,18 +85,15 @@ def unit_template() -> str:
     return (resources.files("followupd") / "data" / UNIT_NAME).read_text(encoding="utf-8")
 
 
-def unit_dir() -> Path:
-    """Where the user manager looks for units: ``$XDG_CONFIG_HOME/systemd/user``."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "systemd" / "user"
-
-
 def executable_argv() -> list[str]:
-    """The command that runs this followupd: the script on $PATH, else ``python -m``."""
-    script = shutil.which("followupd")
-    if script:
-        return [str(Path(script).absolute())]
-    return [str(Path(sys.executable).absolute()), "-m", "followupd"]
+    """The command that runs *this* followupd: the ``followupd`` script beside the running
+    interpreter (a venv's ``bin/``), else ``python -m followupd`` with this interpreter.
+    Never the first ``followupd`` on $PATH, which may be a stale copy."""
+    python = Path(sys.executable).absolute()  # not resolved: a venv's python is a symlink
+    script = python.parent / "followupd"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [str(python), "-m", "followupd"]
 
 
 def config_args(config_path: Path) -> list[str]:
@@ -122,26 +118,6 @@ def pinned_environment() -> dict[str, str]:
     if value and Path(value).absolute() != Path.home() / ".local" / "state":
         return {"XDG_STATE_HOME": str(Path(value).absolute())}
     return {}
-
-
-def write_paths(cfg: Config) -> tuple[list[Path], list[str]]:
-    """Folders the service must be able to write, and notes for the person."""
-    found: list[Path] = [paths.state_dir().absolute()]
-    notes: list[str] = []
-    home = Path.home().absolute()
-    if cfg.calendar.backend == "ics":
-        folder = cfg.ics.output.expanduser().absolute().parent
-        found.append(folder)
-        if folder == home:
-            notes.append(f"[ics] output is directly in your home folder, so the service may write "
-                         f"anywhere in {home}; an output in a subfolder keeps the rest read-only")
-    if cfg.mail.backend == "maildir":
-        found.append(cfg.maildir.path.expanduser().absolute())
-    unique: list[Path] = []
-    for p in found:
-        if p not in unique:
-            unique.append(p)
-    return unique, notes
 
 
 def systemd_quote(word: str, *, command: bool = True) -> str:

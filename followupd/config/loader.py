@@ -8,16 +8,14 @@ a config written for a newer followupd still loads.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from followupd import paths
 from followupd.paths import display_path
 from followupd.core.settings import (
     CalendarBackend,

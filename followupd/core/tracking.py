@@ -42,7 +42,6 @@ from followupd.core.model import (
     Kind,
     LedgerEntry,
     Observed,
-    Outcome,
     Status,
     SyncResult,
     follow_up_key,

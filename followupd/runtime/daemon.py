@@ -13,7 +13,6 @@ milliseconds even between passes.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import select
@@ -21,7 +20,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import schedule
 
@@ -75,6 +74,16 @@ def config_loader(path: Path) -> Config:
     return load(path)
 
 
+UnitCheck = Callable[[Config], "list[Path] | None"]
+
+
+def installed_unit_check(cfg: Config) -> list[Path] | None:
+    """The folders ``cfg`` writes that the installed unit keeps read-only (None: no unit)."""
+    from followupd.runtime.unitfile import stale_write_paths  # only on SIGHUP
+
+    return stale_write_paths(cfg)
+
+
 def _fmt_delay(seconds: float) -> str:
     seconds = round(seconds)
     if seconds < 120:
@@ -116,7 +125,8 @@ class Daemon:
 
     def __init__(self, cfg: Config, config_path: Path, *, interval: float, dry_run: bool,
                  notifier: Notifier, open_engine: EngineFactory, load_config: ConfigLoader,
-                 auth_retry: float | None = None, backoff: Backoff | None = None) -> None:
+                 auth_retry: float | None = None, backoff: Backoff | None = None,
+                 unit_check: UnitCheck | None = None) -> None:
         self.cfg = cfg
         self.config_path = config_path
         self.interval = interval
@@ -126,6 +136,7 @@ class Daemon:
         self.backoff = backoff or Backoff(interval)
         self.engine_factory = open_engine
         self.config_loader = load_config
+        self.unit_check = unit_check or installed_unit_check
         self._engine: EngineLike | None = None
         self._stop = False
         self._reload = False
@@ -323,6 +334,7 @@ class Daemon:
             engine: EngineLike | None = self.engine_factory(cfg)
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration: %s", one_line(str(exc)))
+            self._set_status(f"reload refused, running the previous configuration: {one_line(str(exc))}")
             return
         except AuthError:
             engine = None  # the new config is good; the next pass reports the missing grant
@@ -335,7 +347,20 @@ class Daemon:
         if self._stop and engine is not None:
             engine.request_stop()
         log.info("configuration reloaded from %s", self.config_path)
+        self._check_unit(cfg)
         self._run_soon()
+
+    def _check_unit(self, cfg: Config) -> None:
+        """Warn when the installed unit does not let the service write where the new config does."""
+        try:
+            stale = self.unit_check(cfg)
+        except Exception:  # noqa: BLE001 - a check that could not run must not refuse the reload
+            log.debug("checking the unit's ReadWritePaths failed", exc_info=True)
+            return
+        if stale:
+            log.warning("the configuration now writes to %s, which the installed systemd unit keeps read-only: "
+                        "run `followupd service install` again, then `systemctl --user daemon-reload && "
+                        "systemctl --user restart followupd`", ", ".join(map(str, stale)))
 
     def _drop_engine(self) -> None:
         engine, self._engine = self._engine, None

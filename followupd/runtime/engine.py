@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping

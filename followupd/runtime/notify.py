@@ -68,8 +68,10 @@ def one_line(text: str) -> str:
 class Notifier:
     """Sends ``READY=1``, ``WATCHDOG=1``, ``STATUS=`` and ``STOPPING=1`` to systemd.
 
-    Send failures are logged once at DEBUG and otherwise ignored: a daemon must
-    not die because its supervisor's socket went away.
+    Send failures are otherwise ignored (a daemon must not die because its
+    supervisor's socket went away), but the first one is logged at WARNING: a
+    lost ``READY=1`` makes systemd time the unit out, and the journal must say
+    why.  Later ones go to DEBUG.
     """
 
     def __init__(self, address: str | bytes | None, watchdog: float | None,
@@ -80,6 +82,7 @@ class Notifier:
         self._sock: socket.socket | None = None
         self._last_ping: float | None = None
         self._last_status = ""
+        self._warned = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Notifier:
@@ -102,7 +105,13 @@ class Notifier:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
             self._sock.sendto(payload, self.address)
         except OSError as exc:
-            log.debug("sd_notify %s failed: %s", assignments[0].split("=", 1)[0], exc)
+            what = assignments[0].split("=", 1)[0]
+            if not self._warned:
+                self._warned = True
+                log.warning("could not notify systemd (%s through $NOTIFY_SOCKET=%r): %s; if the unit times out "
+                            "at start, this is why", what, self.address, exc)
+            else:
+                log.debug("sd_notify %s failed: %s", what, exc)
             return False
         return True
 
