@@ -32,6 +32,16 @@ class ConfigError(FollowupdError):
         super().__init__(message)
 
 
+class AccessDenied(ConfigError):
+    """The account may not write where the configuration says to write.
+
+    A ``[calendar] write_to`` that the account can only read (Google's
+    ``accessRole: reader``, a 403 ``requiredAccessLevel``), or a mailbox it may
+    not change.  The message names the calendar and the fix.  Exit code 2: it
+    is not "unexpected", and retrying every interval cannot fix it.
+    """
+
+
 class AuthError(FollowupdError):
     """Raised when followupd needs the person to authorize it again.
 

@@ -6,6 +6,11 @@ never retried (see ``retry.py``), the engine records an intent first, and a
 create whose answer was lost is resolved by ``find``, which looks for the
 draft's ``X-Followupd-Key`` header.  A draft's version is its message id,
 which Gmail changes on every edit, the person's included.
+
+Gmail's search index trails a write by some seconds, so ``find`` first looks
+through the newest drafts of the plain listing (which shows a new draft at
+once), and only then searches ``to:"ADDRESS"`` (quoted: an address may hold
+characters Gmail's query language reads as syntax).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from followupd.backends.retry import HttpStatus, RetryPolicy
 log = logging.getLogger("followupd.backends.gmail")
 
 _ME = "me"
+RECENT = 25  # newest drafts looked through before searching (a crash's draft is among them)
 
 
 class GmailDrafts:
@@ -61,19 +67,28 @@ class GmailDrafts:
         content = f.content
         recipient = (f.recipient or (content.to.email if isinstance(content, DraftContent) else "")).lower()
         key = ids.draft_key(f.interview_id, f.step, recipient)
+        seen: set[str] = set()
+        recent = self._retry.call(self._drafts.list(userId=_ME, maxResults=RECENT).execute,
+                                  what="looking for a draft written before")
+        query = 'to:"' + recipient.replace('"', "") + '"'
         page_token: str | None = None
+        listing = recent
         while True:
-            listing = self._retry.call(
-                self._drafts.list(userId=_ME, q=f"to:{recipient}", maxResults=100, pageToken=page_token).execute,
-                what="looking for a draft written before")
             for item in listing.get("drafts", ()):
-                found = self._header(item["id"], DRAFT_KEY_HEADER)
+                draft_id = str(item["id"])
+                if draft_id in seen:
+                    continue
+                seen.add(draft_id)
+                found = self._header(draft_id, DRAFT_KEY_HEADER)
                 if found is not None and found[0] == key:
-                    self._check_unchanged(str(item["id"]), f)
-                    return Written(str(item["id"]), found[1])
-            page_token = listing.get("nextPageToken")
-            if not page_token:
+                    self._check_unchanged(draft_id, f)
+                    return Written(draft_id, found[1])
+            page_token = listing.get("nextPageToken") if listing is not recent else None
+            if listing is not recent and not page_token:
                 return None
+            listing = self._retry.call(
+                self._drafts.list(userId=_ME, q=query, maxResults=100, pageToken=page_token).execute,
+                what="looking for a draft written before")
 
     def _check_unchanged(self, draft_id: str, f: FollowUp) -> None:
         """Raise UserEdited if the draft no longer says what ``f`` says (read in full)."""

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from followupd.core import ids
 from followupd.core.settings import Config
-from followupd.errors import ConfigError, FollowupdError, UserDeleted, UserEdited
+from followupd.errors import AccessDenied, ConfigError, FollowupdError, UserDeleted, UserEdited
 from followupd.core.model import PROP_INTERVIEW, PROP_STEP, Attendee, CalendarEvent, EventStatus, FollowUp, LedgerEntry, ReminderContent, Response
 from followupd.backends.protocols import Screen, Written
 from followupd.core.model import SyncResult
@@ -29,8 +29,10 @@ log = logging.getLogger("followupd.backends.google_calendar")
 
 PAGE_SIZE = 2500  # the maximum events.list allows: a 10,000-event first sync is 4 requests
 FOOTER = "\n\n—\nWritten by followupd. Edit or delete it and followupd will leave it alone."
-# A cancelled event in an incremental listing carries only id/etag/status.
+# A cancelled event in an incremental listing may carry nothing but its id and status.
 _NO_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# accessRole values (events.list) under which events cannot be written
+READ_ONLY_ROLES = frozenset({"freeBusyReader", "reader"})
 
 
 class GoogleCalendar:
@@ -59,9 +61,12 @@ class GoogleCalendar:
             try:
                 return self._list(calendar_id, {"syncToken": token}, screen, full=False)
             except HttpStatus as exc:
-                if exc.status != 410:
+                if exc.status not in (400, 410):
                     raise self._unknown_calendar(calendar_id, exc) from None
-                log.info("the sync token of calendar %r expired; doing a full sync", calendar_id)
+                # 410: the token expired; 400: Google refuses it (a token of another calendar,
+                # mangled, or from an older API): either way one full sync starts afresh
+                log.info("the sync token of calendar %r was refused (%s %s); doing a full sync", calendar_id,
+                         exc.status, exc.reason)
         try:
             return self._list(calendar_id, {"timeMin": rfc3339(time_min)}, screen, full=True)
         except HttpStatus as exc:
@@ -95,6 +100,8 @@ class GoogleCalendar:
         """
         page = self._page(calendar_id, params, None)
         self._zones[calendar_id] = page.get("timeZone") or "UTC"
+        if calendar_id == self._cfg.calendar.write_to and page.get("accessRole") in READ_ONLY_ROLES:
+            raise self._read_only(calendar_id, f"accessRole {page['accessRole']}")
         listing = _Listing(calendar_id, _zone(self._zones[calendar_id]), screen)
         if not page.get("nextPageToken"):
             listing.add(page.get("items", ()))
@@ -115,6 +122,14 @@ class GoogleCalendar:
                                                 passthrough=(400, 403, 404, 410))
         return page
 
+    def _read_only(self, calendar_id: str, why: str) -> AccessDenied:
+        account = self._cfg.google.account or "this account"
+        where = f"[calendar] write_to in {self._cfg.path}" if self._cfg.path else "[calendar] write_to"
+        return AccessDenied(
+            f"Google Calendar lets {account} only read calendar {calendar_id!r} ({why}), so followupd cannot "
+            f"write its reminders there and wrote nothing. Fix: share that calendar with {account} with "
+            f"\"Make changes to events\", or set {where} to a calendar of yours (\"primary\")")
+
     def _unknown_calendar(self, calendar_id: str, exc: HttpStatus) -> FollowupdError:
         if exc.status in (400, 403, 404):
             return ConfigError(f"Google Calendar has no calendar {calendar_id!r} that "
@@ -129,12 +144,15 @@ class GoogleCalendar:
         body = dict(self._body(f), id=event_id)
         insert = self._events.insert(calendarId=cal, body=body, sendUpdates="none")
         try:
-            made = self._retry.call(insert.execute, what=f"creating reminder {f.step!r}", passthrough=(409,))
+            made = self._retry.call(insert.execute, what=f"creating reminder {f.step!r}", passthrough=(403, 409))
             return Written(event_id, str(made["etag"]))
-        except HttpStatus:
-            pass  # the id exists: a repeat of our own insert, or the person deleted it since
-        existing = self._retry.call(self._events.get(calendarId=cal, eventId=event_id).execute,
-                                    what=f"reading reminder {event_id}")
+        except HttpStatus as exc:
+            if exc.status == 403:
+                raise self._read_only(cal, f"403 {exc.reason}") from None
+            # 409: the id exists: a repeat of our own insert, or the person deleted it since
+        existing = self._get(event_id, f"reading reminder {event_id}")
+        if existing is None:  # 409 then 404: the person deleted it and Google purged the tombstone
+            raise UserDeleted(f"reminder {event_id} was deleted by the person (and purged)")
         if existing.get("status") == "cancelled":
             raise UserDeleted(f"reminder {event_id} was deleted by the person")
         if not _same_content(existing, body):  # our lost insert, then the person's edit
@@ -148,15 +166,15 @@ class GoogleCalendar:
         request.headers["If-Match"] = entry.version
         try:
             made = self._retry.call(request.execute, what=f"moving reminder {f.step!r}",
-                                    passthrough=(404, 410, 412))
+                                    passthrough=(403, 404, 410, 412))
             return Written(entry.backend_id, str(made["etag"]))
         except HttpStatus as exc:
             if exc.status != 412:
+                self._gone_or_denied(entry, exc)
                 raise UserDeleted(f"reminder {entry.backend_id} is gone") from None
             if exc.retried:  # perhaps our own first attempt landed and the answer was lost
-                current = self._retry.call(self._events.get(calendarId=cal, eventId=entry.backend_id).execute,
-                                           what=f"reading reminder {entry.backend_id}")
-                if _same_content(current, body):
+                current = self._get(entry.backend_id, f"reading reminder {entry.backend_id}")
+                if current is not None and _same_content(current, body):
                     return Written(entry.backend_id, str(current["etag"]))
             raise UserEdited(f"reminder {entry.backend_id} was edited by the person") from None
 
@@ -166,13 +184,34 @@ class GoogleCalendar:
         request.headers["If-Match"] = entry.version
         try:
             self._retry.call(request.execute, what=f"withdrawing reminder {entry.backend_id}",
-                             passthrough=(404, 410, 412))
+                             passthrough=(403, 404, 410, 412))
         except HttpStatus as exc:
-            if exc.status in (404, 410) and exc.retried:
-                return  # our first attempt deleted it; only its answer was lost
             if exc.status == 412:
                 raise UserEdited(f"reminder {entry.backend_id} was edited by the person") from None
+            self._gone_or_denied(entry, exc)
+            if exc.retried:
+                return  # our first attempt deleted it; only its answer was lost
             raise UserDeleted(f"reminder {entry.backend_id} is already gone") from None
+
+    def _get(self, event_id: str, what: str) -> dict[str, Any] | None:
+        """``events.get`` of a reminder; None when Google no longer knows the id (404)."""
+        request = self._events.get(calendarId=self._cfg.calendar.write_to, eventId=event_id)
+        try:
+            found: dict[str, Any] = self._retry.call(request.execute, what=what, passthrough=(403, 404))
+        except HttpStatus as exc:
+            if exc.status == 403:
+                raise self._read_only(self._cfg.calendar.write_to, f"403 {exc.reason}") from None
+            return None
+        return found
+
+    def _gone_or_denied(self, entry: LedgerEntry, exc: HttpStatus) -> None:
+        """After a 403, 404 or 410 on a write: return if the event is gone (deleted, its tombstone
+        perhaps purged), else raise AccessDenied.  Google answers a write to a deleted event with
+        403 as well as 410, and a 403 is also what a calendar the account may only read gives."""
+        current = self._get(entry.backend_id, f"reading reminder {entry.backend_id}")
+        if current is None or current.get("status") == "cancelled" or exc.status != 403:
+            return
+        raise self._read_only(self._cfg.calendar.write_to, f"403 {exc.reason}")
 
 
     def _body(self, f: FollowUp) -> dict[str, Any]:
@@ -216,7 +255,10 @@ class _Listing:
         for item in items:
             props = item.get("extendedProperties")
             ours = props is not None and PROP_INTERVIEW in (props.get("private") or {})
-            if ours or screen(item.get("summary", ""), item.get("description", "")):
+            # a deletion (perhaps a bare tombstone: id and status only) is always built: it may be
+            # one of followupd's reminders, matched to the ledger by its id
+            if ours or item.get("status") == "cancelled" or screen(item.get("summary", ""),
+                                                                    item.get("description", "")):
                 self.events.append(to_event(item, cal, tz))
             else:
                 self.passed_over[item["id"]] = partial(to_event, item, cal, tz)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from followupd.core import addresses
 from followupd.paths import display_path
 from followupd.core.settings import (
     CalendarBackend,
@@ -39,7 +40,6 @@ from followupd.errors import ConfigError
 
 log = logging.getLogger("followupd.config")
 
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 _SECTIONS: dict[str, frozenset[str]] = {
@@ -107,8 +107,12 @@ class _Reader:
 
     def email(self, t: dict[str, Any], where: str, key: str, *, required: bool) -> str:
         value = self.string(t, where, key, "", required=required)
-        if value and not _EMAIL.fullmatch(value):
-            self.problem(f"{where} {key}", f"must be one e-mail address like name@example.com, got {_show(value)}")
+        if value:
+            try:
+                return addresses.check(value)  # the one validator: what config accepts, drafts can carry
+            except addresses.InvalidAddress as exc:
+                self.problem(f"{where} {key}", f"must be one e-mail address like name@example.com, got "
+                             f"{_show(value)} ({exc})")
         return value
 
     def choice(self, t: dict[str, Any], where: str, key: str, default: str, options: tuple[str, ...]) -> str:
@@ -207,7 +211,7 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
     t = r.table(data, "me")
     aliases = r.strings(t, "[me]", "aliases", ())
     for alias in aliases:
-        if not _EMAIL.fullmatch(alias):
+        if not addresses.is_valid(alias):
             r.problem("[me] aliases", f"must list e-mail addresses like name@example.com, got {_show(alias)}")
     me = MeConfig(name=r.string(t, "[me]", "name", "", required=True),
                   email=r.email(t, "[me]", "email", required=True),

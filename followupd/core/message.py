@@ -29,6 +29,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from followupd.core.settings import MeConfig
+from followupd.core import addresses
 from followupd.core.model import DRAFT_KEY_HEADER, DraftContent
 
 SUBJECT_LIMIT = 200
@@ -102,15 +103,21 @@ def sanitize_header(text: str, limit: int | None = None) -> str:
 def check_address(email: str) -> str:
     """Return ``email`` if it is exactly one plain address, else raise ValueError.
 
-    Surrounding whitespace is ignored.  The comparison with the stdlib parser
-    rules out anything it would read as several mailboxes or a group.
+    Surrounding whitespace is ignored.  The judge is ``core.addresses`` (the one
+    validator, which config uses too); the plain addr-spec shape checked after it
+    rules out anything a header could read as several mailboxes or a group.
     """
     candidate = email.strip()
     if not candidate:
         raise ValueError("the recipient has no e-mail address")
-    if len(candidate) > 254 or not _ADDR_SPEC.fullmatch(candidate) or "=?" in candidate:
+    try:
+        checked = addresses.check(candidate)
+    except addresses.InvalidAddress as exc:
+        raise ValueError(f"not exactly one valid e-mail address: {sanitize_header(candidate, 80)!r} ({exc})") \
+            from None
+    if "=?" in checked or not _ADDR_SPEC.fullmatch(checked):  # an encoded word, or not one plain mailbox
         raise ValueError(f"not exactly one valid e-mail address: {sanitize_header(candidate, 80)!r}")
-    return candidate
+    return checked
 
 
 def build_message(draft: DraftContent, *, me: MeConfig, key: str,

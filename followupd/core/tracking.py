@@ -80,6 +80,9 @@ class Tracker:
     observed: dict[str, Observed] = field(default_factory=dict)  # followupd's own items, as listed
     first_sight: set[str] = field(default_factory=set)
     full_listings: set[str] = field(default_factory=set)  # calendars listed in full this pass
+    # ids of cancelled events that carried nothing to say whose they are (Google's incremental
+    # tombstones guarantee only the id), by calendar: matched to the ledger by backend id
+    tombstones: dict[str, set[str]] = field(default_factory=dict)
 
     def put(self, rec: InterviewRecord) -> None:
         self.records[rec.id] = rec
@@ -119,9 +122,12 @@ class Tracker:
             if ev.written_by_followupd:
                 key = follow_up_key(ev.private[PROP_INTERVIEW], ev.private.get(PROP_STEP, ""), Kind.REMINDER)
                 self.observed[key] = Observed(key, ev.id, ev.etag, deleted=ev.status == EventStatus.CANCELLED)
-            elif candidates:
-                seen.add(ev.id)
-                self._event(cal, ev)
+            else:
+                if ev.status == EventStatus.CANCELLED:
+                    self.tombstones.setdefault(cal, set()).add(ev.id)
+                if candidates:
+                    seen.add(ev.id)
+                    self._event(cal, ev)
         if result.full and candidates:
             for rec in self._known_live(cal):
                 if rec.id not in seen:
@@ -157,6 +163,16 @@ class Tracker:
         for e in ledger.values():
             if (e.kind == Kind.REMINDER and e.status in (Status.WRITTEN, Status.EDITED)
                     and e.key not in self.observed and e.at > self.time_min):
+                self.observed[e.key] = Observed(e.key, e.backend_id, e.version, deleted=True)
+
+    def bare_tombstones(self, ledger: Mapping[str, LedgerEntry], calendar: str) -> None:
+        """A reminder followupd wrote whose id came back as a bare tombstone was deleted by the
+        person: noticed on the pass that lists it, not when a later write fails."""
+        gone = self.tombstones.get(calendar)
+        if not gone:
+            return
+        for e in ledger.values():
+            if e.kind == Kind.REMINDER and e.backend_id in gone and e.key not in self.observed:
                 self.observed[e.key] = Observed(e.key, e.backend_id, e.version, deleted=True)
 
     def interview(self, rec: InterviewRecord) -> Interview:

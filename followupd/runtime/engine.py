@@ -98,8 +98,10 @@ class Engine:
         work = {i: r for i, r in tracker.records.items() if not r.settled}
         desired, skipped, where = self._plan(tracker, work, dry_run)
         ledger = self.state.ledger_for(work)
-        if self.backends.sink_observed_by_source and self.backends.write_to in tracker.full_listings:
-            tracker.absent_means_deleted(ledger)
+        if self.backends.sink_observed_by_source:
+            tracker.bare_tombstones(ledger, self.backends.write_to)
+            if self.backends.write_to in tracker.full_listings:
+                tracker.absent_means_deleted(ledger)
         live = {i for i, r in work.items() if r.live}
         reasons = {i: r.gone_reason for i, r in work.items() if not r.live}
         actions = reconcile(desired, ledger, tracker.observed, live, now, skipped=skipped, gone_reasons=reasons)

@@ -3,10 +3,18 @@
 * ``events.insert`` takes a client-chosen id: base32hex (a-v, 0-9), 5-1024
   characters; a reused id is a 409 even when that event was deleted.
 * Every modification gets a new etag.  ``patch``/``update``/``delete`` honour
-  ``If-Match`` (412 on a mismatch); a deleted event answers 410 to them.
+  ``If-Match`` (412 on a mismatch).  A deleted event answers ``patch`` and
+  ``update`` with 403 ``forbidden`` (google-api-ruby-client#1811) and
+  ``delete`` with 410 ``deleted`` (google-api-python-client#210).
 * Deleting keeps a tombstone (``status: cancelled``); ``events.get`` still
   returns it, full listings hide it unless ``showDeleted``, incremental
-  listings (``syncToken``) always include it, reduced to id/etag/status.
+  listings (``syncToken``) always include it, reduced to id and status (the
+  only fields Google guarantees on a deleted event).  ``purge_tombstones``
+  drops them as Google does after a while: ``get`` is then a 404 while an
+  insert of the id is still a 409, and the sync tokens issued before are
+  invalidated (410).
+* A calendar added with ``access_role="reader"`` lists with that
+  ``accessRole`` and answers every write with 403 ``requiredAccessLevel``.
 * ``syncToken`` cannot be combined with ``timeMin``/``timeMax``/``q``/
   ``orderBy``/``updatedMin``/``iCalUID``/``privateExtendedProperty`` (400); an
   invalidated token is a 410 ``fullSyncRequired``.  ``nextSyncToken`` appears on
@@ -57,6 +65,8 @@ class _Calendar:
     summary: str
     events: dict[str, _Event] = field(default_factory=dict)
     generation: int = 0  # bumped to invalidate every sync token issued so far
+    access_role: str = "owner"
+    purged: set[str] = field(default_factory=set)  # ids whose tombstone is gone (still not reusable)
 
 
 @dataclass
@@ -121,8 +131,30 @@ class CalendarApi:
             raise ApiError(404, "Not Found", "notFound")
         return cal
 
-    def add_calendar(self, calendar_id: str, *, time_zone: str = "UTC", summary: str = "") -> None:
-        self.calendars[calendar_id] = _Calendar(calendar_id, time_zone, summary or calendar_id)
+    def add_calendar(self, calendar_id: str, *, time_zone: str = "UTC", summary: str = "",
+                     access_role: str = "owner") -> None:
+        self.calendars[calendar_id] = _Calendar(calendar_id, time_zone, summary or calendar_id,
+                                                access_role=access_role)
+
+    def purge_tombstones(self, calendar_id: str | None = None) -> int:
+        """Forget deleted events for good, as Google does some time after a deletion."""
+        purged = 0
+        for cal in self.calendars.values():
+            if calendar_id is not None and cal.id != self.resolve(calendar_id).id:
+                continue
+            gone = [eid for eid, ev in cal.events.items() if ev.cancelled]
+            for eid in gone:
+                del cal.events[eid]
+                cal.purged.add(eid)
+            if gone:
+                cal.generation += 1
+            purged += len(gone)
+        return purged
+
+    @staticmethod
+    def _may_write(cal: _Calendar) -> None:
+        if cal.access_role not in ("owner", "writer"):
+            raise ApiError(403, "You need to have writer access to this calendar.", "requiredAccessLevel")
 
     def touch(self, resource: Json) -> int:
         """Give ``resource`` a new etag and ``updated``; returns the new change seq."""
@@ -153,16 +185,17 @@ class CalendarApi:
                       "etag": f'"{cal.generation}"', "id": cal.id, "summary": cal.summary,
                       "timeZone": cal.time_zone}
         if listing:
-            body.update(accessRole="owner", primary=cal.id == self.account)
+            body.update(accessRole=cal.access_role, primary=cal.id == self.account)
         return body
 
     # ---- events.insert ----------------------------------------------------
     def insert(self, calendar_id: str, body: Json) -> Json:
         cal = self.resolve(calendar_id)
+        self._may_write(cal)
         event_id = body.get("id") or secrets.token_hex(13)
         if not _ID_RE.match(event_id):
             raise ApiError(400, "Invalid resource id value.", "invalid")
-        if event_id in cal.events:
+        if event_id in cal.events or event_id in cal.purged:
             raise ApiError(409, "The requested identifier already exists.", "duplicate")
         if "start" not in body or "end" not in body:
             raise ApiError(400, "Missing time range.", "required")
@@ -178,10 +211,13 @@ class CalendarApi:
             raise ApiError(404, "Not Found", "notFound")
         return cal, event
 
-    def _writable(self, calendar_id: str, event_id: str, if_match: str | None) -> _Event:
-        _, event = self._existing(calendar_id, event_id)
-        if event.cancelled:
+    def _writable(self, calendar_id: str, event_id: str, if_match: str | None, *, deleting: bool = False) -> _Event:
+        cal, event = self._existing(calendar_id, event_id)
+        self._may_write(cal)
+        if event.cancelled and deleting:
             raise ApiError(410, "Resource has been deleted", "deleted")
+        if event.cancelled:
+            raise ApiError(403, "Forbidden", "forbidden")
         if if_match is not None and if_match != "*" and if_match != event.resource["etag"]:
             raise ApiError(412, "Precondition Failed", "conditionNotMet")
         return event
@@ -206,7 +242,7 @@ class CalendarApi:
         return copy.deepcopy(event.resource)
 
     def delete(self, calendar_id: str, event_id: str, if_match: str | None) -> None:
-        event = self._writable(calendar_id, event_id, if_match)
+        event = self._writable(calendar_id, event_id, if_match, deleting=True)
         event.resource["status"] = "cancelled"
         event.seq = self.touch(event.resource)
 
@@ -281,11 +317,11 @@ class CalendarApi:
                 continue
             res = event.resource
             if event.cancelled and page.incremental:
-                items.append({"kind": "calendar#event", "etag": res["etag"], "id": eid, "status": "cancelled"})
+                items.append({"kind": "calendar#event", "id": eid, "status": "cancelled"})
             else:
                 items.append(copy.deepcopy(res))
         body: Json = {"kind": "calendar#events", "etag": f'"{cal.generation}"', "summary": cal.summary,
-                      "updated": _now_rfc3339(), "timeZone": cal.time_zone, "accessRole": "owner",
+                      "updated": _now_rfc3339(), "timeZone": cal.time_zone, "accessRole": cal.access_role,
                       "defaultReminders": [{"method": "popup", "minutes": 10}], "items": items}
         rest = page.offset + page.page_size
         if rest < len(page.ids):

@@ -10,6 +10,9 @@ Actions:
   timeout, it is a lost response too: the write still happens);
 * ``hook``: call ``callback()`` before handling (e.g. invalidate sync tokens
   in the middle of a run).
+
+A rule with ``about`` applies only to requests for which ``about(method, path,
+body)`` is true: a permanent failure of one item (``Emulator.fail_item``).
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ class Fault:
     seconds: float = 0.0
     callback: Callable[[], None] | None = None
     skip: int = 0  # let this many matching requests through first
+    about: Callable[[str, str, bytes], bool] | None = None
     hits: int = field(default=0, init=False)
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and re.search(self.path, path) is not None
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
+        return ((self.method is None or self.method == method) and re.search(self.path, path) is not None
+                and (self.about is None or self.about(method, path, body)))
 
 
 class Faults:
@@ -56,11 +61,11 @@ class Faults:
         with self._lock:
             self.rules.clear()
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         """The fault that applies to this request, counting it as used."""
         with self._lock:
             for fault in self.rules:
-                if fault.hits < fault.times + fault.skip and fault.matches(method, path):
+                if fault.hits < fault.times + fault.skip and fault.matches(method, path, body):
                     fault.hits += 1
                     if fault.hits <= fault.skip:
                         return None

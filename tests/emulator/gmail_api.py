@@ -5,15 +5,24 @@ Semantics kept from Gmail:
   every update gives the draft's message a new id (the draft id stays).
 * ``drafts.list`` answers ``{"resultSizeEstimate": 0}`` with no ``drafts`` key
   when nothing matches; ``maxResults`` defaults to 100.
-* ``drafts.get`` supports ``format`` = ``minimal`` | ``metadata`` (with
-  ``metadataHeaders``) | ``full`` | ``raw``; a missing draft is a 404.
+* ``drafts.get`` supports ``format`` = ``minimal`` | ``metadata`` | ``full`` |
+  ``raw``; a missing draft is a 404.  It has no ``metadataHeaders`` parameter
+  (``messages.get`` has): one is refused with 400, as Google refuses unknown
+  parameters.
 
-Supported ``q`` (terms are ANDed, case-insensitive):
-``to:ADDR`` (substring of the To/Cc/Bcc addresses), ``from:ADDR``,
-``subject:WORD`` or ``subject:"a phrase"`` (substring of the Subject),
-``rfc822msgid:ID`` (the Message-ID, with or without angle brackets) and bare
-words or ``"phrases"`` (substring of the subject or the body).  Gmail's other
-operators (``in:``, ``after:``, ``OR`` …) are not emulated and match as words.
+Supported ``q``, tokenised as Gmail does (terms are ANDed, case-insensitive; a
+value is a run of characters up to a space, a parenthesis or a quote, or a
+``"quoted phrase"``; an unbalanced quote is a 400):
+``to:ADDR`` (a whole address, or a whole word of one, in To/Cc/Bcc — not a
+substring), ``from:ADDR`` likewise, ``subject:WORD`` or ``subject:"a phrase"``
+(substring of the Subject), ``rfc822msgid:ID`` (the Message-ID, with or
+without angle brackets) and bare words or ``"phrases"`` (substring of the
+subject or the body).  Gmail's other operators (``in:``, ``after:``, ``OR`` …)
+are not emulated and match as words.
+
+Search lag: with ``search_lag`` seconds set, a draft written (created or
+updated) less than that long ago is not yet found by a ``q`` search, as
+Gmail's index trails a write; the plain listing (no ``q``) shows it at once.
 """
 
 from __future__ import annotations
@@ -22,8 +31,9 @@ import base64
 import binascii
 import itertools
 import re
-import shlex
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from email.utils import getaddresses
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -40,6 +50,7 @@ class _Draft:
     message_id: str
     thread_id: str
     raw: bytes
+    written: float = field(default_factory=time.monotonic)  # when last created or updated
 
     def parsed(self) -> EmailMessage:
         msg = BytesParser(policy=policy.default).parsebytes(self.raw)
@@ -77,6 +88,7 @@ class GmailApi:
         self.drafts: dict[str, _Draft] = {}
         self.sent: list[bytes] = []  # messages the *person* sent (test control), never followupd
         self.violations: list[str] = []
+        self.search_lag = 0.0  # seconds a new or rewritten draft stays invisible to q
         self._ids = itertools.count(0x18C2A0B1D4E50000)
 
     def _new_id(self, prefix: str = "") -> str:
@@ -110,6 +122,7 @@ class GmailApi:
         draft = self._draft(draft_id)
         draft.raw = decode_raw((body.get("message") or {}).get("raw"))
         draft.message_id = self._new_id()
+        draft.written = time.monotonic()
         return self._short(draft)
 
     def delete(self, user_id: str, draft_id: str) -> None:
@@ -121,6 +134,9 @@ class GmailApi:
         self._user(user_id)
         draft = self._draft(draft_id)
         fmt = query.get("format", "full")
+        if "metadataHeaders" in query:
+            raise ApiError(400, 'Invalid JSON payload received. Unknown name "metadataHeaders": Cannot bind query '
+                           "parameter.", "invalidArgument")
         body = self._short(draft)
         message: Json = body["message"]
         if fmt == "minimal":
@@ -131,9 +147,7 @@ class GmailApi:
         if fmt == "raw":
             message["raw"] = _b64(draft.raw)
             return body
-        wanted = {h.lower() for h in query.get("metadataHeaders", [])}
-        headers = [{"name": k, "value": str(v)} for k, v in msg.items()
-                   if fmt != "metadata" or not wanted or k.lower() in wanted]
+        headers = [{"name": k, "value": str(v)} for k, v in msg.items()]
         payload: Json = {"mimeType": msg.get_content_type(), "headers": headers}
         if fmt == "full":
             text = _body_text(msg).encode("utf-8")
@@ -145,9 +159,11 @@ class GmailApi:
 
     def list_drafts(self, user_id: str, query: dict[str, Any]) -> Json:
         self._user(user_id)
-        matcher = _Query(str(query.get("q", "")))
+        q = str(query.get("q", ""))
+        matcher = _Query(q)
+        indexed_before = time.monotonic() - self.search_lag
         matches = [d for d in sorted(self.drafts.values(), key=lambda d: d.message_id, reverse=True)
-                   if matcher.matches(d.parsed())]
+                   if (not q.strip() or d.written <= indexed_before) and matcher.matches(d.parsed())]
         size = min(int(query.get("maxResults", 100)), 500)
         offset = int(query.get("pageToken", "0") or 0)
         chunk = matches[offset:offset + size]
@@ -177,34 +193,40 @@ class GmailApi:
         del self.drafts[draft_id]
 
 
-_TERM = re.compile(r'^(?P<op>to|from|subject|rfc822msgid):(?P<value>.+)$', re.IGNORECASE)
+_TOKEN = re.compile(r'\s*(?:(?P<op>[A-Za-z0-9]+):)?(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s()"]+)|(?P<other>\S))')
+_OPS = {"to", "from", "subject", "rfc822msgid"}
+_WORDS = re.compile(r"[^\w.+'-]+|(?<=\w)[.@](?=\w)")
 
 
 class _Query:
     """The subset of Gmail's search language documented in the module docstring."""
 
     def __init__(self, q: str) -> None:
-        try:
-            tokens = shlex.split(q)
-        except ValueError:
-            raise ApiError(400, "Invalid search query", "invalidArgument") from None
         self.terms: list[tuple[str, str]] = []
-        for token in tokens:
-            found = _TERM.match(token)
-            if found:
-                self.terms.append((found["op"].lower(), found["value"].lower()))
-            else:
-                self.terms.append(("text", token.lower()))
+        position = 0
+        while position < len(q.rstrip()):
+            found = _TOKEN.match(q, position)
+            if found is None or found["other"] == '"':
+                raise ApiError(400, "Invalid search query", "invalidArgument")
+            position = found.end()
+            if found["other"] is not None:  # a parenthesis: grouping is not emulated
+                continue
+            value = (found["quoted"] if found["quoted"] is not None else found["bare"]).lower()
+            op = (found["op"] or "").lower()
+            if op and op not in _OPS:  # an operator not emulated matches as a word
+                value, op = f"{op}:{value}", ""
+            self.terms.append((op or "text", value))
 
     def matches(self, msg: EmailMessage) -> bool:
         return all(self._match(op, value, msg) for op, value in self.terms)
 
     @staticmethod
     def _match(op: str, value: str, msg: EmailMessage) -> bool:
-        if op == "to":
-            return any(value in str(msg.get(h, "")).lower() for h in ("To", "Cc", "Bcc"))
-        if op == "from":
-            return value in str(msg.get("From", "")).lower()
+        if op in ("to", "from"):
+            headers = ("To", "Cc", "Bcc") if op == "to" else ("From",)
+            people = getaddresses([str(v) for h in headers for v in msg.get_all(h, [])])
+            words = {w for name, addr in people for w in _WORDS.split(f"{name} {addr}".lower()) if w}
+            return any(value == addr.lower() for _, addr in people) or value in words
         if op == "subject":
             return value in str(msg.get("Subject", "")).lower()
         if op == "rfc822msgid":

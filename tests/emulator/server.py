@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,8 +26,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from .calendar_api import CalendarApi, Json
 from .errors import ApiError, error_body
 from .faults import Fault, Faults
-from .gmail_api import GmailApi
+from .gmail_api import GmailApi, decode_raw
 from . import scopes
+
+PROP_INTERVIEW = "followupd_interview"  # the private property followupd's reminders carry
 from .oauth import OAuthError, OAuthServer
 
 SCOPES = ["https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/gmail.compose"]
@@ -186,9 +189,24 @@ class Emulator:
                            client_id="cid.apps.googleusercontent.com", client_secret="cs", scopes=SCOPES)
 
     # ---- Calendar controls --------------------------------------------------
-    def add_calendar(self, calendar_id: str, time_zone: str = "UTC", summary: str = "") -> None:
+    def add_calendar(self, calendar_id: str, time_zone: str = "UTC", summary: str = "",
+                     access_role: str = "owner") -> None:
         with self.lock:
-            self.calendar.add_calendar(calendar_id, time_zone=time_zone, summary=summary)
+            self.calendar.add_calendar(calendar_id, time_zone=time_zone, summary=summary, access_role=access_role)
+
+    def set_access_role(self, calendar_id: str, role: str) -> None:
+        """The owner changes how the calendar is shared with the account ("reader", "writer" …)."""
+        with self.lock:
+            self.calendar.resolve(calendar_id).access_role = role
+
+    def purge_tombstones(self, calendar_id: str | None = None) -> int:
+        with self.lock:
+            return self.calendar.purge_tombstones(calendar_id)
+
+    def set_search_lag(self, seconds: float) -> None:
+        """New and rewritten drafts stay invisible to ``q`` searches for ``seconds``."""
+        with self.lock:
+            self.gmail.search_lag = seconds
 
     def seed_event(self, calendar_id: str = "primary", **resource: Any) -> Json:
         """Add an event as if someone (a recruiter, the person) created it."""
@@ -262,6 +280,42 @@ class Emulator:
              times: int = 1, message: str = "", skip: int = 0) -> Fault:
         return self.faults.add(Fault(method, path, "status", times, status, reason,
                                      message or f"emulated {status} {reason}", skip=skip))
+
+    def fail_item(self, subject: str, status: int = 400, reason: str = "badRequest",
+                  method: str | None = None, times: int = 10**9) -> Fault:
+        """Every write about ``subject`` fails with ``status``: a permanent per-item failure.
+        ``subject`` is an interview id (a reminder's private property) or a draft's recipient."""
+        def about(method_: str, path: str, body: bytes) -> bool:
+            return method_ != "GET" and subject.lower() in self._subjects(path, body)
+        return self.faults.add(Fault(method, r"/(events|drafts)", "status", times, status, reason,
+                                     f"emulated {status} {reason}", about=about))
+
+    def _subjects(self, path: str, body: bytes) -> set[str]:
+        """What a request is about (for ``fail_item``): interview ids of reminders, recipients of drafts."""
+        found: set[str] = set()
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError:
+            payload = {}
+        private = (payload.get("extendedProperties") or {}).get("private") or {}
+        if PROP_INTERVIEW in private:
+            found.add(private[PROP_INTERVIEW])
+        raw = (payload.get("message") or {}).get("raw")
+        messages = [decode_raw(raw)] if raw else []
+        with self.lock:
+            tail = path.rstrip("/").rsplit("/", 1)[-1]
+            for cal in self.calendar.calendars.values():
+                event = cal.events.get(tail)
+                if event is not None:
+                    props = (event.resource.get("extendedProperties") or {}).get("private") or {}
+                    found.add(props.get(PROP_INTERVIEW, ""))
+            draft = self.gmail.drafts.get(tail)
+            if draft is not None:
+                messages.append(draft.raw)
+        for raw_bytes in messages:
+            message = BytesParser(policy=policy.default).parsebytes(raw_bytes)
+            found.update(a.addr_spec.lower() for a in getattr(message.get("To"), "addresses", ()))
+        return {f.lower() for f in found}
 
     def drop_after_commit(self, method: str | None, path: str, times: int = 1, skip: int = 0) -> Fault:
         return self.faults.add(Fault(method, path, "drop_after", times, skip=skip))
@@ -387,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
             query[key] = values if key in _MULTI else values[-1]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        fault = emu.faults.take(self.command, split.path)
+        fault = emu.faults.take(self.command, split.path, body)
         reply: _Reply | None
         if fault is not None and fault.action == "status":
             reply = _json(fault.status, error_body(fault.status, fault.message, fault.reason))
