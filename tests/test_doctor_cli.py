@@ -169,12 +169,21 @@ def test_google_setup_all_ok(google_setup: Path, google_emulator: Emulator,
     lines = _lines(out)
     for name in ("keyring", "credentials", "token refresh", "calendar", "gmail"):
         assert lines[name] == "ok", out
-    assert "'primary' reachable (time zone America/New_York)" in out
+    assert "'primary' reachable (time zone America/New_York, access owner) · reminders are written here" in out
     # only cheap calls: one events.list of one item, one drafts.list of one item
     api = [(r.method, r.path, r.query) for r in google_emulator.log() if r.api != "oauth"]
     assert [(m, p) for m, p, _ in api] == [("GET", "/calendar/v3/calendars/primary/events"),
                                           ("GET", "/gmail/v1/users/me/drafts")]
     assert all("maxResults=1" in q for _, _, q in api)
+
+
+def test_a_write_to_calendar_the_account_may_only_read_fails_with_the_fix(
+        google_setup: Path, google_emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    google_emulator.set_access_role("primary", "reader")
+    capsys.readouterr()
+    code, out = _doctor(google_setup, capsys)
+    assert code == 2 and _lines(out)["calendar"] == "FAIL"
+    assert "accessRole reader" in out and "Make changes to events" in out and "[calendar] write_to" in out
 
 
 def test_google_without_credentials(isolated_home: Path, google_emulator: Emulator,

@@ -45,6 +45,7 @@ class GoogleCalendar:
         self._service = build_service("calendar", "v3", credentials, cfg.google.api_endpoint, timeout)
         self._events = self._service.events()
         self._zones: dict[str, str] = {}  # calendar id -> time zone seen in a listing
+        self._roles: dict[str, str] = {}  # calendar id -> accessRole seen in a listing
         self._config_where = f"[calendar] watch in {cfg.path}" if cfg.path else "[calendar] watch"
 
     # ---- EventSource --------------------------------------------------------
@@ -100,6 +101,7 @@ class GoogleCalendar:
         """
         page = self._page(calendar_id, params, None)
         self._zones[calendar_id] = page.get("timeZone") or "UTC"
+        self._roles[calendar_id] = str(page.get("accessRole") or "")
         if calendar_id == self._cfg.calendar.write_to and page.get("accessRole") in READ_ONLY_ROLES:
             raise self._read_only(calendar_id, f"accessRole {page['accessRole']}")
         listing = _Listing(calendar_id, _zone(self._zones[calendar_id]), screen)
@@ -130,6 +132,15 @@ class GoogleCalendar:
             f"write its reminders there and wrote nothing. Fix: share that calendar with {account} with "
             f"\"Make changes to events\", or set {where} to a calendar of yours (\"primary\")")
 
+    def _refused(self, exc: HttpStatus, what: str) -> FollowupdError:
+        """A 403 on a write that is no rate limit nor a missing scope (``retry.classify``): the
+        calendar's sharing, or this one item."""
+        cal = self._cfg.calendar.write_to
+        if exc.reason == "requiredAccessLevel" or self._roles.get(cal) in READ_ONLY_ROLES:
+            return self._read_only(cal, f"403 {exc.reason}".rstrip())
+        # e.g. "forbidden" on an event the account may not change: this item's failure, recorded on its row
+        return FollowupdError(f"Google refused {what} in calendar {cal!r} (403 {exc.reason})".rstrip())
+
     def _unknown_calendar(self, calendar_id: str, exc: HttpStatus) -> FollowupdError:
         if exc.status in (400, 403, 404):
             return ConfigError(f"Google Calendar has no calendar {calendar_id!r} that "
@@ -148,7 +159,7 @@ class GoogleCalendar:
             return Written(event_id, str(made["etag"]))
         except HttpStatus as exc:
             if exc.status == 403:
-                raise self._read_only(cal, f"403 {exc.reason}") from None
+                raise self._refused(exc, f"creating reminder {f.step!r}") from None
             # 409: the id exists: a repeat of our own insert, or the person deleted it since
         existing = self._get(event_id, f"reading reminder {event_id}")
         if existing is None:  # 409 then 404: the person deleted it and Google purged the tombstone
@@ -200,7 +211,7 @@ class GoogleCalendar:
             found: dict[str, Any] = self._retry.call(request.execute, what=what, passthrough=(403, 404))
         except HttpStatus as exc:
             if exc.status == 403:
-                raise self._read_only(self._cfg.calendar.write_to, f"403 {exc.reason}") from None
+                raise self._refused(exc, f"reading reminder {event_id}") from None
             return None
         return found
 
@@ -211,7 +222,7 @@ class GoogleCalendar:
         current = self._get(entry.backend_id, f"reading reminder {entry.backend_id}")
         if current is None or current.get("status") == "cancelled" or exc.status != 403:
             return
-        raise self._read_only(self._cfg.calendar.write_to, f"403 {exc.reason}")
+        raise self._refused(exc, f"changing reminder {entry.backend_id}")
 
 
     def _body(self, f: FollowUp) -> dict[str, Any]:

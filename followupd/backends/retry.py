@@ -10,8 +10,9 @@ error hierarchy of ``followupd.errors``:
 * 403 ``quotaExceeded``/``dailyLimitExceeded`` is a ``TransientError`` too
   (the daemon keeps running and tries on later passes) but is not retried
   within the pass: a daily quota does not come back in seconds;
-* a refresh refused with ``invalid_grant``, or a 401 that survives the
-  refresh, is an ``AuthError``;
+* a refresh refused with ``invalid_grant``, a 401 that survives the
+  refresh, or a 403 ``insufficientPermissions`` (the grant lacks a scope) is
+  an ``AuthError``;
 * statuses the caller handles itself (409, 412, 404, 410 …) come back as
   ``HttpStatus``, saying whether an earlier attempt of the same call was lost,
   because then a 409/412/404 may be the echo of our own first attempt.
@@ -96,6 +97,9 @@ def classify(exc: BaseException, what: str) -> tuple[FollowupdError | None, bool
                                   "running and tries again on later passes"), False
         if status == 401:
             return AuthError(f"{what}: Google refused the credentials even after a refresh. {_LOGIN_HINT}"), False
+        if status == 403 and reason == "insufficientPermissions":  # the grant lacks a scope: every call fails
+            return AuthError(f"{what}: the grant lacks a permission followupd needs (403 insufficientPermissions). "
+                             "Run `followupd auth login` and allow every permission."), False
         return None, False
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return TransientError(f"{what}: no answer from Google in time"), True

@@ -264,7 +264,7 @@ def _google_checks(report: Report, cfg: Config) -> None:
     if uses_calendar:
         service = _service(cfg, "calendar", "v3", state["creds"])
         for cal in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)):
-            report.run("calendar", functools.partial(_check_calendar, service, cal))
+            report.run("calendar", functools.partial(_check_calendar, service, cal, cfg))
     if uses_gmail:
         service = _service(cfg, "gmail", "v1", state["creds"])
         report.run("gmail", lambda: _check_gmail(service))
@@ -276,11 +276,21 @@ def _service(cfg: Config, api: str, version: str, creds: Any) -> Any:
     return build_service(api, version, creds, cfg.google.api_endpoint)
 
 
-def _check_calendar(service: Any, calendar_id: str) -> str:
+def _check_calendar(service: Any, calendar_id: str, cfg: Config) -> str:
+    from followupd.backends.google_calendar import READ_ONLY_ROLES
+
     body = _call(lambda: service.events().list(calendarId=calendar_id, maxResults=1,
-                                               fields="timeZone,summary").execute(),
+                                               fields="timeZone,summary,accessRole").execute(),
                  f"calendar {calendar_id!r}", "[calendar] watch / write_to")
-    return f"{calendar_id!r} reachable (time zone {body.get('timeZone', '?')})"
+    role = str(body.get("accessRole", "?"))
+    if calendar_id == cfg.calendar.write_to and role in READ_ONLY_ROLES:
+        where = f"[calendar] write_to in {cfg.path}" if cfg.path else "[calendar] write_to"
+        raise Failed(f"{calendar_id!r} is where reminders are written, but {cfg.google.account or 'the account'} "
+                     f"may only read it (accessRole {role})",
+                     f"share it with {cfg.google.account or 'the account'} with \"Make changes to events\", "
+                     f"or set {where} to a calendar of yours (\"primary\")", EXIT_CONFIG)
+    writes = " · reminders are written here" if calendar_id == cfg.calendar.write_to else ""
+    return f"{calendar_id!r} reachable (time zone {body.get('timeZone', '?')}, access {role}){writes}"
 
 
 def _check_gmail(service: Any) -> str:
