@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark, one table (about three minutes).
 
-    python -m benchmarks [--only idle first_sync memory scaling latency commands]
+    python -m benchmarks [--only idle first_sync memory growth scaling latency commands]
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import platform
 import sys
 from typing import Callable
 
-from . import commands, first_sync, idle, latency, memory, scaling
+from . import commands, first_sync, growth, idle, latency, memory, scaling
 from .harness import Row, print_table
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "idle": idle.run,
     "first_sync": first_sync.run,
     "memory": memory.run,
+    "growth": growth.run,
     "scaling": scaling.run,
     "latency": latency.run,
     "commands": commands.run,

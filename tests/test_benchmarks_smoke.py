@@ -46,3 +46,15 @@ def test_command_latency_benchmark_measures_each_command() -> None:
     times = commands.measure(runs=1)
     assert set(times) == {"python", "status", "explain Globex", "preview Globex"}
     assert all(t > 0 for t in times.values())
+
+
+def test_the_growth_benchmark_runs_and_prints_its_figure() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "benchmarks.growth", "--passes", "120", "--events", "20"],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "RSS growth over 120 idle passes" in done.stdout and "transient failures" in done.stdout

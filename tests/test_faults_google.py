@@ -103,7 +103,7 @@ def test_a_persistent_outage_gives_up_after_the_attempts_with_growing_jittered_d
     emu.fail("GET", EVENTS, 503, times=10)
     with pytest.raises(TransientError, match="503"):
         cal.sync("primary", None, SINCE)
-    assert policy.delays == [0.5, 1.0, 1.5] and _hits(emu, "GET", EVENTS) == 4
+    assert list(policy.delays) == [0.5, 1.0, 1.5] and _hits(emu, "GET", EVENTS) == 4
 
 
 def test_a_lost_insert_answer_is_adopted_not_duplicated(google_emulator: Emulator) -> None:
@@ -212,3 +212,11 @@ def test_an_unreachable_server_is_transient(google_emulator: Emulator) -> None:
         cal.sync("primary", None, SINCE)
     with pytest.raises(TransientError):
         gmail.create(draft())
+
+
+def test_the_retry_record_stays_bounded_for_the_life_of_the_daemon() -> None:
+    policy = RetryPolicy(attempts=2, sleep=lambda _s: None, rng=lambda: 0.5)
+    for _ in range(1000):
+        with pytest.raises(TransientError):
+            policy.call(lambda: (_ for _ in ()).throw(TimeoutError()), what="listing")
+    assert 0 < len(policy.delays) <= 32

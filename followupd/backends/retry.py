@@ -30,6 +30,7 @@ import logging
 import random
 import socket
 import time
+from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -119,7 +120,8 @@ class RetryPolicy:
     max_delay: float = 8.0
     sleep: Callable[[float], None] = time.sleep
     rng: Callable[[], float] = random.random
-    delays: list[float] = field(default_factory=list)  # what was slept, for tests and logs
+    # the latest pauses slept (for tests and logs): bounded, since a policy lives as long as the daemon
+    delays: deque[float] = field(default_factory=lambda: deque(maxlen=32))
 
     def delay(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max_delay, base_delay * 2**attempt))."""

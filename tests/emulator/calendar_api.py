@@ -45,6 +45,7 @@ Json = dict[str, Any]
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
 _SYNC_INCOMPATIBLE = ("timeMin", "timeMax", "q", "orderBy", "updatedMin", "iCalUID",
                       "privateExtendedProperty", "sharedExtendedProperty")
+_KEPT = 1000  # sync and page tokens remembered; older ones are refused
 _READ_ONLY = ("id", "etag", "kind", "created", "updated", "htmlLink", "iCalUID", "creator")
 
 
@@ -302,6 +303,8 @@ class CalendarApi:
         return [eid for _, eid in selected]
 
     def _new_sync_token(self, cal: _Calendar) -> str:
+        while len(self._tokens) >= _KEPT:  # the oldest tokens expire (a 410), as Google's do
+            del self._tokens[next(iter(self._tokens))]
         token = "sync-" + secrets.token_urlsafe(18)
         # The token covers everything up to now: the listing is a snapshot at this seq.
         current = max((ev.seq for ev in cal.events.values()), default=0)
@@ -325,6 +328,8 @@ class CalendarApi:
                       "defaultReminders": [{"method": "popup", "minutes": 10}], "items": items}
         rest = page.offset + page.page_size
         if rest < len(page.ids):
+            while len(self._pages) >= _KEPT:
+                del self._pages[next(iter(self._pages))]
             token = "page-" + secrets.token_urlsafe(12)
             self._pages[token] = _Page(page.calendar, page.ids, rest, page.page_size, page.sync_token,
                                        page.incremental)

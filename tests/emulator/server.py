@@ -111,6 +111,9 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
+        # headers and body leave in separate writes: without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK (40 ms a request on Linux), as no real front end would
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._sockets_lock:
             self.open_sockets.add(sock)
         return sock, addr
