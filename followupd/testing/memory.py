@@ -55,9 +55,11 @@ class _Faulty:
         """Every call of ``op`` ("*" = any) about ``interview_id``'s follow-ups raises ``exc``."""
         self._always.append((op, exc, interview_id))
 
-    def clear_faults(self) -> None:
+    def clear_faults(self, *, permanent: bool = True) -> None:
+        """Forget the queued faults (and, unless ``permanent=False``, the permanent ones)."""
         self._faults.clear()
-        self._always.clear()
+        if permanent:
+            self._always.clear()
 
     def _call(self, op: str, body: Callable[[], T], about: str = "") -> T:
         self.calls[op] += 1
