@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: every benchmark, one table (about three minutes).
+"""``python -m benchmarks``: every benchmark, one table (about four minutes).
 
     python -m benchmarks [--only idle first_sync memory growth scaling latency commands]
 """

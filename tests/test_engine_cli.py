@@ -109,3 +109,43 @@ def test_a_reader_that_leaves_early_is_not_an_error(tmp_path) -> None:
         assert "Traceback" not in err and "Broken pipe" not in err and "Logging error" not in err
     done = subprocess.run(base + ["run", "--once"], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout.strip() == "nothing to do"  # the interrupted pass still wrote everything
+
+
+def test_run_once_exits_0_with_the_warning_when_an_item_is_set_aside_and_status_lists_it(
+        world: World, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from followupd.core import attempts
+    from followupd.errors import FollowupdError
+
+    world.cal.put_event(interview(start=world.clock.now - timedelta(hours=3)))
+    world.drafts.fail_always("create", FollowupdError("Gmail answered 400 invalidArgument"), "iv1")
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "could not write draft" in out and "attempt 1 of 5" in out
+    for delay in attempts.RETRY_DELAYS:
+        world.clock.advance(delay)
+        world.crash()
+        assert main(["--config", str(config), "run", "--once"]) == 0
+    captured = capsys.readouterr()
+    assert "needs attention: could not write draft" in captured.err and "followupd retry" in captured.err
+    assert "need attention" in captured.err and "unexpected" not in captured.err + captured.out
+    world.crash()
+    assert main(["--config", str(config), "status"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("!! 1 follow-up needs attention") or text.startswith("!! ")
+    assert "invalidArgument" in text and "NEEDS ATTENTION" in text
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    failures = [f["failure"] for iv in json.loads(capsys.readouterr().out) for f in iv["follow_ups"] if f["failure"]]
+    assert failures and all(f["needs_attention"] and f["attempts"] == 5 for f in failures)
+    world.drafts.clear_faults()
+    assert main(["--config", str(config), "retry", "Acme"]) == 0
+    assert "will be tried on the next pass" in capsys.readouterr().out
+    from datetime import datetime, timezone
+
+    world.clock.now = datetime.now(timezone.utc) + timedelta(seconds=1)  # the command's clock is the real one
+    world.crash()
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert "wrote draft 'Great speaking with you about Acme'" in capsys.readouterr().out
+    world.crash()
+    assert not world.engine.state.failing()

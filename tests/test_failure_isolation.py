@@ -3,7 +3,7 @@
 A failure that is not transient is recorded on its ledger row; the pass goes on;
 the row is tried again after a growing delay and, after the last attempt, set
 aside as *needs attention* with one WARNING, counted in the pass summary, until
-``State.clear_failures`` (``followupd retry``).
+``State.retry_now`` (``followupd retry``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_a_permanently_failing_draft_is_set_aside_and_never_delays_the_others(wo
     failing = world.engine.state.failing()
     # the person fixes the cause and asks for another try
     world.drafts.clear_faults()
-    assert len(world.engine.state.clear_failures(["bad"])) == len(failing)
+    assert len(world.engine.state.retry_now(world.clock.now, ["bad"])) == len(failing)
     report = world.run()
     assert not world.engine.state.failing() and report.attention == 0
     keys = [d.key for d in world.drafts.drafts.values()]

@@ -232,7 +232,7 @@ def test_a_permanent_failure_of_one_item_never_delays_the_others(
     assert {e.key for e in held} == {e.key for e in failing}
     assert last.attention == len(held) and "need" in last.summary
     emu.faults.clear()
-    run.engine.state.clear_failures()
+    run.engine.state.retry_now(run.now)
     run.once()
     assert not run.engine.state.failing()
     _assert_nothing_twice(emu)

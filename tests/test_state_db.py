@@ -47,7 +47,7 @@ def test_v1_database_is_upgraded_without_loss(tmp_path: Path) -> None:
         assert e.failure is None and st.failing() == []  # v4: no failure recorded
 
 
-def test_a_failure_record_round_trips_and_is_cleared(tmp_path: Path) -> None:
+def test_a_failure_record_round_trips_and_a_retry_makes_it_due(tmp_path: Path) -> None:
     from followupd.core.model import Failure, Kind, LedgerEntry
 
     with State(tmp_path / "state.db") as st:
@@ -59,10 +59,10 @@ def test_a_failure_record_round_trips_and_is_cleared(tmp_path: Path) -> None:
         st.put_entry(waiting)
         assert st.entry("k1").failure == held.failure and st.entry("k2").failure == waiting.failure
         assert [e.key for e in st.failing(set_aside_only=True)] == ["k1"] and st.count_set_aside() == 1
-        assert [e.key for e in st.clear_failures(["iv2"])] == ["k2"]
-        assert st.entry("k2").failure is None and st.entry("k1").failure is not None
-        st.clear_failures()
-        assert st.failing() == [] and st.count_set_aside() == 0
+        later = T0 + __import__("datetime").timedelta(hours=1)
+        assert [e.key for e in st.retry_now(later, ["iv1"])] == ["k1"]
+        assert st.entry("k1").failure == Failure("update", 5, "HTTP 400 badRequest", later)  # due, not set aside
+        assert st.count_set_aside() == 0 and st.entry("k2").failure == waiting.failure
 
 
 def test_a_pass_keeps_its_plan_for_status_and_rewrites_only_what_changed(tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ class Reconciliation(RuleBasedStateMachine):
         """The person fixes the cause and runs ``followupd retry``."""
         self.w.cal.clear_faults()
         self.w.drafts.clear_faults()
-        self.w.engine.state.clear_failures()
+        self.w.engine.state.retry_now(self.w.clock.now)
         self._dirty()
 
     @rule()

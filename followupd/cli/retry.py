@@ -1,9 +1,10 @@
 """``followupd retry [EVENT]``: try the failing follow-ups again on the next pass (SPEC §4.10).
 
 A follow-up whose write kept failing is set aside as *needs attention*; once the
-person fixed the cause (an address, a calendar's sharing, a full disk), this
-forgets the failures so the next pass tries each as if new.  Offline: it only
-changes state.db, which a running daemon reads on its next pass.
+person fixed the cause (an address, a calendar's sharing, a follow-up deleted by
+hand), this makes it (and any other failing one) due now, so the next pass tries
+each once more; one that fails again is set aside again at once.  Offline: it
+only changes state.db, which a running daemon reads on its next pass.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def cmd_retry(args: argparse.Namespace, ctx: Context) -> int:
 
             rec = find_interview(st.all_interviews(), args.event, datetime.now(timezone.utc))
             ids = [rec.id]
-        cleared = st.clear_failures(ids)
+        cleared = st.retry_now(datetime.now(timezone.utc), ids)
     if not cleared:
         print("nothing is failing" + (f" for '{args.event}'" if args.event else "") + "; nothing to retry")
         return 0

@@ -142,7 +142,8 @@ class Applier:
             except _NOT_ONE_ITEMS:
                 raise
             except OSError as exc:  # a local disk or socket problem is no item's: back off the pass
-                raise TransientError(f"{describe(action, self.titles, dry_run=True)}: {exc}") from exc
+                what = describe(action, self.titles, dry_run=True).removeprefix("would ")
+                raise TransientError(f"could not {what}: {exc}") from exc
             except Exception as exc:  # noqa: BLE001 - one item's failure: recorded, the pass goes on
                 assert op is not None, "ledger-only actions make no backend call"
                 result.lines.append(self._failed(action, op, exc))

@@ -269,15 +269,15 @@ class State:
         return int(self.db.execute("SELECT COUNT(*) FROM ledger WHERE attempts > 0 AND next_attempt IS NULL")
                    .fetchone()[0])
 
-    def clear_failures(self, interview_ids: Iterable[str] | None = None) -> list[LedgerEntry]:
-        """Forget the failure records (of these interviews, or all), so each is tried on the
-        next pass as if new; returns the rows cleared."""
+    def retry_now(self, at: datetime, interview_ids: Iterable[str] | None = None) -> list[LedgerEntry]:
+        """Make the failing rows (of these interviews, or all) due again at ``at``, set-aside ones
+        included: the next pass tries each once more (and one that fails again is set aside at
+        once).  Returns the rows made due."""
         wanted = None if interview_ids is None else set(interview_ids)
-        cleared = [e for e in self.failing() if wanted is None or e.interview_id in wanted]
+        due = [e for e in self.failing() if wanted is None or e.interview_id in wanted]
         with self.transaction() as db:
-            db.executemany("UPDATE ledger SET failed_action = '', attempts = 0, last_error = '', "
-                           "next_attempt = NULL WHERE key = ?", [(e.key,) for e in cleared])
-        return cleared
+            db.executemany("UPDATE ledger SET next_attempt = ? WHERE key = ?", [(at.isoformat(), e.key) for e in due])
+        return due
 
     def intent(self, key: str) -> FollowUp | None:
         row = self.db.execute("SELECT followup_json FROM intents WHERE key = ?", (key,)).fetchone()
