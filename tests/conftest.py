@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = [
     "emulator.fixtures",  # the Google emulator (tests/emulator/)
     "daemon_process",  # listener/daemons fixtures for the subprocess tests
+    "servers",  # real Radicale (CalDAV) and Dovecot (IMAP) on 127.0.0.1
 ]
 
 

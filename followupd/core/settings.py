@@ -32,11 +32,13 @@ DEFAULT_EXCLUDES = ("mock interview",)
 class CalendarBackend(StrEnum):
     GOOGLE = "google"
     ICS = "ics"
+    CALDAV = "caldav"
 
 
 class MailBackend(StrEnum):
     GMAIL = "gmail"
     MAILDIR = "maildir"
+    IMAP = "imap"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,27 @@ class IcsConfig:
 @dataclass(frozen=True)
 class MaildirConfig:
     path: Path = Path("~/Mail/Drafts").expanduser()
+
+
+@dataclass(frozen=True)
+class CalDavConfig:
+    url: str = ""  # the server's root or principal URL (https)
+    username: str = ""  # the app password is in the keyring, under this name
+    cafile: Path | None = None  # a CA bundle to trust besides the system's (a self-hosted server)
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str = ""
+    port: int = 993
+    starttls: bool | None = None  # None: STARTTLS on port 143, TLS from the start on any other
+    username: str = ""  # the app password is in the keyring, under this name
+    drafts: str = ""  # "" = the mailbox with SPECIAL-USE \Drafts (RFC 6154)
+    cafile: Path | None = None
+
+    @property
+    def uses_starttls(self) -> bool:
+        return self.port == 143 if self.starttls is None else self.starttls
 
 
 @dataclass(frozen=True)
@@ -139,6 +162,8 @@ class Config:
     google: GoogleConfig = GoogleConfig()
     ics: IcsConfig = IcsConfig()
     maildir: MaildirConfig = MaildirConfig()
+    caldav: CalDavConfig = CalDavConfig()
+    imap: ImapConfig = ImapConfig()
     references: tuple[Reference, ...] = ()
     detect: DetectConfig = DetectConfig()
     plan: PlanConfig = PlanConfig()
