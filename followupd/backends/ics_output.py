@@ -129,27 +129,7 @@ class IcsOutput:
         return uid
 
     def _build(self, uid: str, f: FollowUp) -> icalendar.Event:
-        content = f.content
-        if not isinstance(content, ReminderContent):
-            raise TypeError(f"the ICS output takes reminders, not {type(content).__name__}")
-        event = icalendar.Event()
-        event.add("UID", uid)
-        event.add("DTSTAMP", self._clock().astimezone(timezone.utc).replace(microsecond=0))
-        event.add("SUMMARY", content.title)
-        if content.description:
-            event.add("DESCRIPTION", content.description)
-        start, end = _ical_time(content.start), _ical_time(content.end)
-        event.add("DTSTART", start)
-        event.add("DTEND", max(end, start))
-        event.add("TRANSP", "TRANSPARENT")  # a reminder does not make the person busy
-        event.add(X_INTERVIEW, f.interview_id)
-        event.add(X_STEP, f.step)
-        alarm = icalendar.Alarm()
-        alarm.add("ACTION", "DISPLAY")
-        alarm.add("DESCRIPTION", content.title or "followupd reminder")
-        alarm.add("TRIGGER", timedelta(minutes=-max(content.popup_minutes, 0)))
-        event.add_component(alarm)
-        return event
+        return build_reminder(uid, f, self._clock())
 
     def _load(self) -> None:
         try:
@@ -187,6 +167,32 @@ class IcsOutput:
         # an existing file keeps its mode (it may be served or subscribed to); a new one is private
         atomic_write(self._path, cal.to_ical(), mode=file_mode(self._path))
         self._stat = _stat_key(os.stat(self._path))
+
+
+def build_reminder(uid: str, f: FollowUp, stamp: datetime) -> icalendar.Event:
+    """The VEVENT of one reminder, with a display alarm and followupd's own properties
+    (``X-FOLLOWUPD-INTERVIEW``, ``X-FOLLOWUPD-STEP``).  Also what the CalDAV sink writes."""
+    content = f.content
+    if not isinstance(content, ReminderContent):
+        raise TypeError(f"a reminder sink takes reminders, not {type(content).__name__}")
+    event = icalendar.Event()
+    event.add("UID", uid)
+    event.add("DTSTAMP", stamp.astimezone(timezone.utc).replace(microsecond=0))
+    event.add("SUMMARY", content.title)
+    if content.description:
+        event.add("DESCRIPTION", content.description)
+    start, end = _ical_time(content.start), _ical_time(content.end)
+    event.add("DTSTART", start)
+    event.add("DTEND", max(end, start))
+    event.add("TRANSP", "TRANSPARENT")  # a reminder does not make the person busy
+    event.add(X_INTERVIEW, f.interview_id)
+    event.add(X_STEP, f.step)
+    alarm = icalendar.Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", content.title or "followupd reminder")
+    alarm.add("TRIGGER", timedelta(minutes=-max(content.popup_minutes, 0)))
+    event.add_component(alarm)
+    return event
 
 
 def check_location(cfg: Config) -> Path:
