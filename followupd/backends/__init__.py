@@ -3,8 +3,13 @@ default never loads the Google client libraries."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 from followupd.core.settings import CalendarBackend, Config, MailBackend
 from followupd.backends.protocols import Backends, DraftSink, EventSink, EventSource
+
+if TYPE_CHECKING:
+    from followupd.backends.caldav_calendar import CalDavCalendar
 
 
 def build_source(cfg: Config) -> tuple[EventSource, tuple[str, ...]]:
@@ -15,6 +20,8 @@ def build_source(cfg: Config) -> tuple[EventSource, tuple[str, ...]]:
         from followupd.backends.google_calendar import GoogleCalendar
 
         return GoogleCalendar(cfg, load_credentials(cfg)), tuple(cfg.calendar.watch)
+    if cfg.calendar.backend == CalendarBackend.CALDAV:
+        return _caldav(cfg), tuple(cfg.calendar.watch)
     from followupd.backends.ics_source import IcsSource
 
     return IcsSource(cfg), ("ics",)
@@ -36,6 +43,10 @@ def build_backends(cfg: Config) -> Backends:
         cal = GoogleCalendar(cfg, creds)
         source, events, observed = cal, cal, True
         watch, write_to = cfg.calendar.watch, cfg.calendar.write_to
+    elif cfg.calendar.backend == CalendarBackend.CALDAV:
+        dav = _caldav(cfg)
+        source, events, observed = dav, dav, True
+        watch, write_to = cfg.calendar.watch, cfg.calendar.write_to
     else:
         from followupd.backends.ics import IcsOutput, IcsSource
 
@@ -47,9 +58,30 @@ def build_backends(cfg: Config) -> Backends:
         from followupd.backends.gmail import GmailDrafts
 
         drafts = GmailDrafts(cfg, creds)
+    elif cfg.mail.backend == MailBackend.IMAP:
+        from followupd.backends.imap_drafts import ImapDrafts
+
+        drafts = ImapDrafts(cfg, _password(cfg, "imap"))
     else:
         from followupd.backends.maildir import MaildirDrafts
 
         drafts = MaildirDrafts(cfg)
     return Backends(source=source, events=events, drafts=drafts, watch=tuple(watch), write_to=write_to,
                     sink_observed_by_source=observed)
+
+
+def _password(cfg: Config, which: str) -> Callable[[], str]:
+    """The app password, read from the keyring when first needed (then kept by the backend's
+    session): an idle pass of an IMAP sink never reads it."""
+    from followupd.auth.passwords import Service, password
+
+    service = Service(which)
+    if service is Service.CALDAV:  # the source syncs on every pass: a missing password is said at once
+        password(cfg, service)
+    return lambda: password(cfg, service)
+
+
+def _caldav(cfg: Config) -> CalDavCalendar:
+    from followupd.backends.caldav_calendar import CalDavCalendar
+
+    return CalDavCalendar(cfg, _password(cfg, "caldav"))

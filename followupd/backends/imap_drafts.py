@@ -214,6 +214,11 @@ class ImapDrafts:
             return data
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def mailbox(self) -> str:
+        """The drafts mailbox's name, once connected (``auth status``, ``doctor``)."""
+        self._session()
+        return self._mailbox
+
     # ---- helpers -------------------------------------------------------------
     def _raw(self, f: FollowUp) -> bytes:
         content = f.content

@@ -81,23 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
     rt = sub.add_parser("retry", help="try the follow-ups that need attention again on the next pass")
     rt.add_argument("event", metavar="EVENT", nargs="?", help="only this interview's (id or part of its title)")
 
-    au = sub.add_parser("auth", help="authorize followupd with Google")
+    au = sub.add_parser("auth", help="authorize followupd (Google) or store app passwords (CalDAV, IMAP)")
     ausub = au.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
-    login = ausub.add_parser("login", help="OAuth loopback flow in a browser")
+    login = ausub.add_parser("login", help="OAuth loopback flow in a browser; --caldav/--imap: an app password")
+    which = login.add_mutually_exclusive_group()
+    which.add_argument("--caldav", action="store_true", help="store the CalDAV app password ([caldav] username)")
+    which.add_argument("--imap", action="store_true", help="store the IMAP app password ([imap] username)")
+    login.add_argument("--password-stdin", action="store_true",
+                       help="read the app password from one line of standard input instead of asking")
     login.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     login.add_argument("--port", type=int, default=0, help="loopback port (default: any free port)")
     login.add_argument("--client-secrets", metavar="FILE", help="OAuth client JSON from Google Cloud Console")
     imp = ausub.add_parser("import", help="store an authorized-user JSON (headless setup)")
     imp.add_argument("file", metavar="FILE")
-    ausub.add_parser("status", help="account, scopes, keyring backend, token refresh")
-    ausub.add_parser("logout", help="revoke the grant and delete the stored credentials")
+    for action, text in (("status", "account, scopes, keyring backend, token refresh; stored app passwords"),
+                         ("logout", "revoke the grant and delete the stored credentials or app passwords")):
+        sp = ausub.add_parser(action, help=text)
+        sp.add_argument("--caldav", action="store_true", help="only the CalDAV app password")
+        sp.add_argument("--imap", action="store_true", help="only the IMAP app password")
 
     sub.add_parser("doctor", help="check config, keyring, credentials and reachability")
 
     ini = sub.add_parser("init", help="write a commented starter config")
     ini.add_argument("--force", action="store_true", help="overwrite an existing config")
-    ini.add_argument("--backend", choices=["ics", "google"], default="ics",
-                     help="starter for the local default (ics) or for Google")
+    ini.add_argument("--backend", choices=["ics", "google", "caldav"], default="ics",
+                     help="starter for the local default (ics), Google, or CalDAV + IMAP")
 
     sv = sub.add_parser("service", help="the systemd user service")
     svsub = sv.add_subparsers(dest="service_command", metavar="ACTION", required=True)

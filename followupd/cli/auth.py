@@ -34,10 +34,30 @@ _CLIENT_HELP = ("Create one in Google Cloud Console → APIs & Services → Cred
 
 
 def cmd_auth(args: argparse.Namespace, ctx: Context) -> int:
+    from followupd.cli import auth_servers as servers
+
+    cfg = ctx.config()
+    picked = servers.chosen(args)
+    if args.auth_command == "login" and picked:
+        return servers.login(args, cfg, picked[0])
+    if args.auth_command in ("status", "logout") and (picked or not _uses_google(cfg)):
+        wanted = picked or servers.configured(cfg)
+        if not wanted:
+            print("no account to show: this configuration uses no Google, CalDAV or IMAP backend")
+            return 0
+        return (servers.status if args.auth_command == "status" else servers.logout)(cfg, wanted)
     actions: dict[str, Callable[[argparse.Namespace, Config], int]] = {
         "login": _login, "import": _import, "status": _status, "logout": _logout,
     }
-    return actions[args.auth_command](args, ctx.config())
+    code = actions[args.auth_command](args, cfg)
+    if args.auth_command in ("status", "logout") and servers.configured(cfg):
+        code = max(code, (servers.status if args.auth_command == "status" else servers.logout)(
+            cfg, servers.configured(cfg)))
+    return code
+
+
+def _uses_google(cfg: Config) -> bool:
+    return cfg.calendar.backend == "google" or cfg.mail.backend == "gmail"
 
 
 # --- login -------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from followupd.paths import display_path
 
 
 def starter_text(backend: str) -> str:
-    """The commented starter configuration for ``backend`` ("ics" or "google")."""
+    """The commented starter configuration for ``backend`` ("ics", "google" or "caldav")."""
     from importlib.resources import files
 
     from jinja2 import Environment, StrictUndefined
 
-    source = files("followupd").joinpath("templates/config.toml.j2").read_text(encoding="utf-8")
+    source = (files("followupd") / "templates" / "config.toml.j2").read_text(encoding="utf-8")
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     return env.from_string(source).render(backend=backend)
 
@@ -36,6 +36,9 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     print("  1. Edit [me] (your name, e-mail and phone: they sign every draft) and add your [[references]].")
     if backend == "google":
         print("  2. Set [google] account, then run `followupd auth login` to authorize followupd.")
+    elif backend == "caldav":
+        print("  2. Set [caldav] and [imap] (see the README for your provider), then store the app passwords:")
+        print("     `followupd auth login --caldav` and `followupd auth login --imap`.")
     else:
         print("  2. Point [ics] source at your calendar (an .ics file or its secret iCal address).")
     print("  3. Check it with `followupd run --once --dry-run`.")

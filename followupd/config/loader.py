@@ -19,6 +19,8 @@ from typing import Any
 from followupd.core import addresses
 from followupd.paths import display_path
 from followupd.core.settings import (
+    CalDavConfig,
+    ImapConfig,
     CalendarBackend,
     CalendarConfig,
     Config,
@@ -49,6 +51,8 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "google": frozenset({"account", "api_endpoint"}),
     "ics": frozenset({"source", "output"}),
     "maildir": frozenset({"path"}),
+    "caldav": frozenset({"url", "username", "cafile"}),
+    "imap": frozenset({"host", "port", "username", "drafts", "cafile", "starttls"}),
     "detect": frozenset({"keywords", "exclude"}),
     "plan": frozenset({"lookback_days", "holidays", "steps"}),
     "security": frozenset({"allow_insecure_keyring"}),
@@ -247,6 +251,8 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
     maildir = MaildirConfig(path=r.path(r.string(r.table(data, "maildir"), "[maildir]", "path",
                                                  "~/Mail/Drafts") or "~/Mail/Drafts"))
 
+    caldav, imap = _servers(r, data, calendar, mail)
+
     t = r.table(data, "detect")
     detect = DetectConfig(keywords=r.strings(t, "[detect]", "keywords", DetectConfig.keywords),
                           exclude=r.strings(t, "[detect]", "exclude", DetectConfig.exclude))
@@ -260,8 +266,44 @@ def parse(data: dict[str, Any], *, file: str, base: Path, path: Path | None = No
         n = len(r.problems)
         raise ConfigError(f"{file}: {n} problem{'s' if n != 1 else ''} in the configuration:", r.problems)
     return Config(path=path, me=me, calendar=calendar, mail=mail, google=google, ics=ics, maildir=maildir,
-                  references=references, detect=detect, plan=plan, security=security,
+                  caldav=caldav, imap=imap, references=references, detect=detect, plan=plan, security=security,
                   templates=templates.load(plan))
+
+
+def _servers(r: _Reader, data: dict[str, Any], calendar: CalendarConfig,
+             mail: MailConfig) -> tuple[CalDavConfig, ImapConfig]:
+    """[caldav] and [imap]: required when the backend is chosen; passwords never here."""
+    t = r.table(data, "caldav")
+    url = r.string(t, "[caldav]", "url", "")
+    caldav = CalDavConfig(url=url, username=r.string(t, "[caldav]", "username", ""),
+                          cafile=_cafile(r, t, "[caldav]"))
+    if calendar.backend == CalendarBackend.CALDAV:
+        for key in ("url", "username"):
+            if not getattr(caldav, key):
+                r.problem(f"[caldav] {key}", 'is required by [calendar] backend = "caldav"')
+        if url and not re.match(r"https://[^\s/]+", url):
+            r.problem("[caldav] url", f"must be an https:// URL (passwords never travel in the clear), got {_show(url)}")
+    t = r.table(data, "imap")
+    port = r.integer(t, "[imap]", "port", 993, 1, 65535) or 993
+    starttls = r.boolean(t, "[imap]", "starttls", port == 143) if "starttls" in t else None
+    imap = ImapConfig(host=r.string(t, "[imap]", "host", ""), port=port,
+                      username=r.string(t, "[imap]", "username", ""), drafts=r.string(t, "[imap]", "drafts", ""),
+                      cafile=_cafile(r, t, "[imap]"), starttls=starttls)
+    if mail.backend == MailBackend.IMAP:
+        for key in ("host", "username"):
+            if not getattr(imap, key):
+                r.problem(f"[imap] {key}", 'is required by [mail] backend = "imap"')
+    return caldav, imap
+
+
+def _cafile(r: _Reader, t: dict[str, Any], where: str) -> Path | None:
+    text = r.string(t, where, "cafile", "")
+    if not text:
+        return None
+    path = r.path(text)
+    if not path.is_file():
+        r.problem(f"{where} cafile", f"{path} is not a file (a PEM bundle of the CA to trust)")
+    return path
 
 
 def _references(r: _Reader, data: dict[str, Any]) -> tuple[Reference, ...]:

@@ -27,7 +27,7 @@ SHIPPED = "followupd/templates"
 
 def shipped(name: str) -> TemplateSource:
     """A default template from the package."""
-    resource = files("followupd").joinpath("templates", name)
+    resource = files("followupd") / "templates" / name
     try:
         return TemplateSource(resource.read_text(encoding="utf-8"), f"{SHIPPED}/{name}")
     except (OSError, UnicodeDecodeError) as exc:
