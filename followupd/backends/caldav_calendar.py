@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
@@ -201,36 +202,40 @@ class CalDavCalendar:
         if state.mode == "etags" and state.server == f"{digest}.{day}":
             return SyncResult((), state.dump(), full=False)
         fresh = _Token(mode="etags", server=f"{digest}.{day}", hrefs={})
-        events = self._events(calendar_id, [(h, d) for h, _, d, _ in items if d], fresh, window)
+        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in items if d], fresh, window)
         return SyncResult(tuple(events), fresh.dump(), full=True)
 
     def _absorb(self, calendar_id: str, tree: Any, state: _Token, *, full: bool,
                 window: tuple[datetime, datetime]) -> SyncResult:
         fresh = _Token(mode="sync", server=tree.findtext("d:sync-token", namespaces=_NS) or "",
                        hrefs={} if full else dict(state.hrefs))
-        changed, gone = [], []
-        for href, _etag, data, status in _items(tree):
+        changed: list[tuple[str, str, str]] = []
+        gone: list[str] = []
+        for href, etag, data, status in _items(tree):
             if status == 404 or data is None:
                 gone.append(href)
             else:
-                changed.append((href, data))
+                changed.append((href, etag, data))
         events: list[CalendarEvent] = []
         for href in gone:
             for event_id in fresh.hrefs.pop(href, []):
                 events.append(_tombstone(event_id, calendar_id))
-        before = {h: set(fresh.hrefs.get(h, [])) for h, _ in changed}
+        before = {h: set(fresh.hrefs.get(h, [])) for h, _, _ in changed}
         listed = self._events(calendar_id, changed, fresh, window)
         events.extend(listed)
         for href, old in before.items():  # instances no longer there (an EXDATE, a moved series)
             events.extend(_tombstone(i, calendar_id) for i in sorted(old - set(fresh.hrefs.get(href, []))))
         return SyncResult(tuple(events), fresh.dump(), full=full)
 
-    def _events(self, calendar_id: str, resources: Iterable[tuple[str, str]], token: _Token,
+    def _events(self, calendar_id: str, resources: Iterable[tuple[str, str, str]], token: _Token,
                 window: tuple[datetime, datetime]) -> list[CalendarEvent]:
+        """The events of these resources ``(href, etag, data)``.  followupd's own reminders carry
+        the resource's ETag, which the sink recorded when it wrote them (others keep the content
+        hash ``expand`` gives, which changes only when what matters changes)."""
         zone = ZoneInfo(self.timezone(calendar_id))
         me = self._cfg.me.email.strip().lower()
         found: list[CalendarEvent] = []
-        for href, data in resources:
+        for href, etag, data in resources:
             try:
                 cal = icalendar.Calendar.from_ical(data)
             except ValueError as exc:
@@ -239,7 +244,7 @@ class CalDavCalendar:
             listed = expand(cal, calendar_id=calendar_id, zone=zone, start=window[0], end=window[1], me=me,
                             source=f"{calendar_id}:{href}")
             token.hrefs[href] = [e.id for e in listed]
-            found.extend(listed)
+            found.extend(replace(e, etag=etag) if e.written_by_followupd and etag else e for e in listed)
         return found
 
     # ---- EventSink ----------------------------------------------------------------------
