@@ -148,6 +148,22 @@ class CalDavCalendar:
         raise ConfigError(f"[calendar]: there is no CalDAV calendar named {wanted!r} for "
                           f"{self._cfg.caldav.username!r} (found: {names}); use one of those names, or its URL")
 
+    def may_write(self, calendar_id: str) -> bool | None:
+        """Whether the account may add events to the calendar (``current-user-privilege-set``),
+        or None when the server does not say."""
+        body = ('<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
+                "<d:current-user-privilege-set/></d:prop></d:propfind>")
+        response = self._request(f"reading calendar {calendar_id!r}", self.calendar_url(calendar_id), "PROPFIND",
+                                 body, {"Depth": "0", "Content-Type": "application/xml"})
+        tree = getattr(response, "tree", None)
+        if tree is None:
+            return None
+        privileges = tree.findall(".//d:current-user-privilege-set/d:privilege/*", namespaces=_NS)
+        if not privileges:
+            return None
+        names = {p.tag.rsplit("}", 1)[-1] for p in privileges}
+        return bool(names & {"all", "write", "write-content", "bind"})
+
     # ---- EventSource -----------------------------------------------------------------
     def timezone(self, calendar_id: str) -> str:
         """The calendar's ``calendar-timezone`` (its VTIMEZONE's TZID), else the system zone."""

@@ -108,6 +108,7 @@ def cmd_doctor(args: argparse.Namespace, ctx: Context) -> int:
     report.run("state directory", _check_state_dir)
     report.run("follow-ups", _check_failing)
     _google_checks(report, cfg)
+    _server_checks(report, cfg)
     _local_checks(report, cfg)
     report.run("systemd unit", lambda: _check_unit(cfg))
     return report.code
@@ -218,6 +219,48 @@ def _check_maildir(cfg: Config) -> str:
 
     root = check_location(cfg)
     return f"{root}" + ("" if root.exists() else " (will be created)")
+
+
+# --- CalDAV and IMAP -------------------------------------------------------------------------
+
+def _server_checks(report: Report, cfg: Config) -> None:
+    from followupd.cli.auth_servers import configured
+
+    for service in configured(cfg):
+        report.run(service.value, functools.partial(_check_server, cfg, service))
+
+
+def _check_server(cfg: Config, service: Any) -> str:
+    from followupd.auth import passwords
+
+    if not passwords.stored(cfg, service):
+        raise Failed(f"no {service.label} app password stored for {passwords.username(cfg, service)!r}",
+                     f"run `followupd auth login --{service.value}`", EXIT_AUTH)
+    secret = passwords.password(cfg, service)
+    if service.value == "imap":
+        from followupd.backends.imap_drafts import ImapDrafts
+
+        imap = ImapDrafts(cfg, lambda: secret)
+        try:
+            return f"{cfg.imap.username} at {cfg.imap.host}:{cfg.imap.port}: drafts go to {imap.mailbox()!r}"
+        finally:
+            imap.close()
+    from followupd.backends.caldav_calendar import CalDavCalendar
+
+    dav = CalDavCalendar(cfg, lambda: secret)
+    try:
+        for cal in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)):
+            dav.calendar_url(cal)
+        writable = dav.may_write(cfg.calendar.write_to)
+    finally:
+        dav.close()
+    if writable is False:
+        raise Failed(f"{cfg.caldav.username} may only read the calendar {cfg.calendar.write_to!r}",
+                     "set [calendar] write_to to a calendar you may change, or ask its owner to share it "
+                     "with write access", EXIT_CONFIG)
+    names = ", ".join(repr(c) for c in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)))
+    return (f"{cfg.caldav.username} at {cfg.caldav.url}: found {names}; "
+            + ("reminders can be written" if writable else "write access not reported (tried on the first write)"))
 
 
 # --- Google ------------------------------------------------------------------------------------
