@@ -97,13 +97,23 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, seconds: 
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every process it started (each connection's, for Dovecot): the
+    server is gone, as when it stops for real."""
+    import signal
+
     if process.poll() is None:
-        process.terminate()
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # children still there
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 # ---------------------------------------------------------------- Radicale
@@ -146,7 +156,7 @@ level = warning
     def start(self) -> Radicale:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(self.config)],
-                                            stdout=log, stderr=subprocess.STDOUT)
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_tls(self.port, self.cert, self.process, self.log)
         return self
 
@@ -245,7 +255,7 @@ service imap-login {{
     def start(self) -> Dovecot:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([self.binary, "-F", "-c", str(self.config)], stdout=log,
-                                            stderr=subprocess.STDOUT)
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         _wait_tls(self.tls_port, self.cert, self.process, self.log)
         _wait_port(self.starttls_port, self.process, self.log)
         return self

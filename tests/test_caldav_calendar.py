@@ -174,3 +174,15 @@ def test_an_untrusted_certificate_is_a_config_error(radicale: Radicale, account:
     stranger = CalDavCalendar(replace(cfg, caldav=replace(cfg.caldav, cafile=other)), lambda: account.password)
     with pytest.raises(ConfigError, match="cafile"):
         stranger.sync("Work", None, SINCE)
+
+
+def test_without_sync_collection_etags_are_compared(cal: CalDavCalendar, person: Person) -> None:
+    """The path for a server that lacks RFC 6578 (a token in "etags" mode takes it)."""
+    person.invite("Work", "acme-1", NOW + timedelta(days=1))
+    first = cal.sync("Work", '{"mode":"etags","server":null,"hrefs":{}}', SINCE)
+    assert first.full and [e.id for e in first.events] == ["acme-1"]
+    idle = cal.sync("Work", first.next_token, SINCE)
+    assert not idle.full and idle.events == ()
+    person.edit("acme-1")
+    changed = cal.sync("Work", idle.next_token, SINCE)
+    assert changed.full and [e.title for e in changed.events] == ["Edited by the person"]

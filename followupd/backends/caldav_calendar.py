@@ -38,10 +38,11 @@ import icalendar
 from followupd.backends.ics_events import expand
 from followupd.backends.ics_output import PRODID, build_reminder, event_version
 from followupd.backends.ics_source import HORIZON
+from followupd.backends.caldav_sync import NS, QUERY, SYNC, TIMEZONE, Token, items, tombstone, xml_text
 from followupd.backends.protocols import Written
 from followupd.backends.tzname import iana_name, system_timezone
 from followupd.core import ids
-from followupd.core.model import CalendarEvent, EventStatus, FollowUp, LedgerEntry, SyncResult
+from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry, SyncResult
 from followupd.core.settings import Config
 from followupd.errors import AccessDenied, ConfigError, FollowupdError, TransientError, UserDeleted, UserEdited
 
@@ -49,24 +50,6 @@ log = logging.getLogger("followupd.backends.caldav")
 
 TIMEOUT = 30
 ACCOUNT_PREFIX = "caldav"
-_NO_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
-_SYNC = """<?xml version="1.0" encoding="utf-8"?>
-<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
-  <d:sync-token>{token}</d:sync-token>
-  <d:sync-level>1</d:sync-level>
-  <d:prop><d:getetag/><c:calendar-data/></d:prop>
-</d:sync-collection>"""
-_QUERY = """<?xml version="1.0" encoding="utf-8"?>
-<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
-  <d:prop><d:getetag/><c:calendar-data/></d:prop>
-  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter>
-</c:calendar-query>"""
-_TIMEZONE = """<?xml version="1.0" encoding="utf-8"?>
-<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-timezone/></d:prop>
-</d:propfind>"""
-
-
 class CalDavCalendar:
     """Implements ``protocols.EventSource`` and ``protocols.EventSink`` over CalDAV."""
 
@@ -158,7 +141,7 @@ class CalDavCalendar:
         tree = getattr(response, "tree", None)
         if tree is None:
             return None
-        privileges = tree.findall(".//d:current-user-privilege-set/d:privilege/*", namespaces=_NS)
+        privileges = tree.findall(".//d:current-user-privilege-set/d:privilege/*", namespaces=NS)
         if not privileges:
             return None
         names = {p.tag.rsplit("}", 1)[-1] for p in privileges}
@@ -169,10 +152,10 @@ class CalDavCalendar:
         """The calendar's ``calendar-timezone`` (its VTIMEZONE's TZID), else the system zone."""
         if calendar_id not in self._zones:
             response = self._request(f"reading calendar {calendar_id!r}", self.calendar_url(calendar_id),
-                                     "PROPFIND", _TIMEZONE, {"Depth": "0", "Content-Type": "application/xml"})
+                                     "PROPFIND", TIMEZONE, {"Depth": "0", "Content-Type": "application/xml"})
             name = None
             tree = getattr(response, "tree", None)
-            data = tree.findtext(".//c:calendar-timezone", namespaces=_NS) if tree is not None else None
+            data = tree.findtext(".//c:calendar-timezone", namespaces=NS) if tree is not None else None
             if data:
                 try:
                     vtz = next(iter(icalendar.Calendar.from_ical(data).walk("VTIMEZONE")), None)
@@ -183,14 +166,14 @@ class CalDavCalendar:
         return self._zones[calendar_id]
 
     def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
-        state = _Token.parse(token)
+        state = Token.parse(token)
         url = self.calendar_url(calendar_id)
         now = datetime.now(timezone.utc)
         window = (time_min, now + HORIZON)
         if state.mode != "etags":
             try:
                 response = self._request(f"syncing calendar {calendar_id!r}", url, "REPORT",
-                                         _SYNC.format(token=_xml(state.server or "")),
+                                         SYNC.format(token=xml_text(state.server or "")),
                                          {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
             except AccessDenied:
                 if not state.server:
@@ -207,27 +190,27 @@ class CalDavCalendar:
                      calendar_id, response.status)
         return self._by_etags(calendar_id, url, state, window)
 
-    def _by_etags(self, calendar_id: str, url: str, state: _Token, window: tuple[datetime, datetime]) -> SyncResult:
-        response = self._request(f"listing calendar {calendar_id!r}", url, "REPORT", _QUERY,
+    def _by_etags(self, calendar_id: str, url: str, state: Token, window: tuple[datetime, datetime]) -> SyncResult:
+        response = self._request(f"listing calendar {calendar_id!r}", url, "REPORT", QUERY,
                                  {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
         if response.status != 207:
             raise FollowupdError(f"listing calendar {calendar_id!r}: the CalDAV server answered {response.status}")
-        items = list(_items(response.tree))
-        digest = hashlib.sha256(json.dumps(sorted((h, e) for h, e, _, _ in items)).encode()).hexdigest()[:32]
+        listed = list(items(response.tree))
+        digest = hashlib.sha256(json.dumps(sorted((h, e) for h, e, _, _ in listed)).encode()).hexdigest()[:32]
         day = datetime.now(timezone.utc).strftime("%Y%m%d")
         if state.mode == "etags" and state.server == f"{digest}.{day}":
             return SyncResult((), state.dump(), full=False)
-        fresh = _Token(mode="etags", server=f"{digest}.{day}", hrefs={})
-        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in items if d], fresh, window)
+        fresh = Token(mode="etags", server=f"{digest}.{day}", hrefs={})
+        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in listed if d], fresh, window)
         return SyncResult(tuple(events), fresh.dump(), full=True)
 
-    def _absorb(self, calendar_id: str, tree: Any, state: _Token, *, full: bool,
+    def _absorb(self, calendar_id: str, tree: Any, state: Token, *, full: bool,
                 window: tuple[datetime, datetime]) -> SyncResult:
-        fresh = _Token(mode="sync", server=tree.findtext("d:sync-token", namespaces=_NS) or "",
+        fresh = Token(mode="sync", server=tree.findtext("d:sync-token", namespaces=NS) or "",
                        hrefs={} if full else dict(state.hrefs))
         changed: list[tuple[str, str, str]] = []
         gone: list[str] = []
-        for href, etag, data, status in _items(tree):
+        for href, etag, data, status in items(tree):
             if status == 404 or data is None:
                 gone.append(href)
             else:
@@ -235,15 +218,15 @@ class CalDavCalendar:
         events: list[CalendarEvent] = []
         for href in gone:
             for event_id in fresh.hrefs.pop(href, []):
-                events.append(_tombstone(event_id, calendar_id))
+                events.append(tombstone(event_id, calendar_id))
         before = {h: set(fresh.hrefs.get(h, [])) for h, _, _ in changed}
         listed = self._events(calendar_id, changed, fresh, window)
         events.extend(listed)
         for href, old in before.items():  # instances no longer there (an EXDATE, a moved series)
-            events.extend(_tombstone(i, calendar_id) for i in sorted(old - set(fresh.hrefs.get(href, []))))
+            events.extend(tombstone(i, calendar_id) for i in sorted(old - set(fresh.hrefs.get(href, []))))
         return SyncResult(tuple(events), fresh.dump(), full=full)
 
-    def _events(self, calendar_id: str, resources: Iterable[tuple[str, str, str]], token: _Token,
+    def _events(self, calendar_id: str, resources: Iterable[tuple[str, str, str]], token: Token,
                 window: tuple[datetime, datetime]) -> list[CalendarEvent]:
         """The events of these resources ``(href, etag, data)``.  followupd's own reminders carry
         the resource's ETag, which the sink recorded when it wrote them (others keep the content
@@ -336,63 +319,11 @@ class CalDavCalendar:
 
 # ---- helpers -----------------------------------------------------------------------------
 
-class _Token:
-    """What is kept between passes for one calendar: the server's sync token (or, comparing
-    ETags, their digest and the day) and the event ids of each resource."""
-
-    def __init__(self, mode: str, server: str | None, hrefs: dict[str, list[str]]) -> None:
-        self.mode, self.server, self.hrefs = mode, server, hrefs
-
-    @classmethod
-    def parse(cls, token: str | None) -> _Token:
-        if token:
-            try:
-                data = json.loads(token)
-                return cls(str(data["mode"]), data.get("server"), {str(k): list(v) for k, v in data["hrefs"].items()})
-            except (ValueError, KeyError, TypeError, AttributeError):
-                pass
-        return cls("sync", None, {})
-
-    def dump(self) -> str:
-        return json.dumps({"mode": self.mode, "server": self.server, "hrefs": self.hrefs}, separators=(",", ":"),
-                          sort_keys=True)
-
-
-def _items(tree: Any) -> Iterable[tuple[str, str, str | None, int]]:
-    """``(href, etag, calendar data or None, status)`` of each response of a multistatus."""
-    for response in tree.findall("d:response", namespaces=_NS):
-        href = unquote(response.findtext("d:href", default="", namespaces=_NS).strip())
-        status = _status(response.findtext("d:status", default="", namespaces=_NS))
-        etag, data = "", None
-        for propstat in response.findall("d:propstat", namespaces=_NS):
-            if _status(propstat.findtext("d:status", default="", namespaces=_NS)) != 200:
-                continue
-            etag = propstat.findtext("d:prop/d:getetag", default=etag, namespaces=_NS) or etag
-            data = propstat.findtext("d:prop/c:calendar-data", default=None, namespaces=_NS) or data
-            status = 200
-        if href and not href.endswith("/"):
-            yield href, etag, data, status or 200
-
-
-def _status(text: str) -> int:
-    parts = text.split()
-    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-
-
-def _tombstone(event_id: str, calendar_id: str) -> CalendarEvent:
-    return CalendarEvent(id=event_id, calendar_id=calendar_id, title="", start=_NO_TIME, end=_NO_TIME,
-                         status=EventStatus.CANCELLED)
-
-
 def _first_event(text: str) -> icalendar.Component | None:
     try:
         return next(iter(icalendar.Calendar.from_ical(text).walk("VEVENT")), None)
     except ValueError:
         return None
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _unexpected(what: str, response: Any) -> FollowupdError:
