@@ -1,6 +1,6 @@
 """``python -m benchmarks``: every benchmark, one table (about four minutes).
 
-    python -m benchmarks [--only idle first_sync memory growth scaling latency commands]
+    python -m benchmarks [--only idle first_sync memory growth scaling latency commands caldav]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import platform
 import sys
 from typing import Callable
 
-from . import commands, first_sync, growth, idle, latency, memory, scaling
+from . import caldav, commands, first_sync, growth, idle, latency, memory, scaling
 from .harness import Row, print_table
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "scaling": scaling.run,
     "latency": latency.run,
     "commands": commands.run,
+    "caldav": caldav.run,
 }
 
 

@@ -186,3 +186,18 @@ def test_without_sync_collection_etags_are_compared(cal: CalDavCalendar, person:
     person.edit("acme-1")
     changed = cal.sync("Work", idle.next_token, SINCE)
     assert changed.full and [e.title for e in changed.events] == ["Edited by the person"]
+
+
+def test_a_screened_sync_passes_over_plain_events_it_rules_out_and_builds_them_on_request(
+        cal: CalDavCalendar, person: Person) -> None:
+    person.invite("Work", "acme-1", NOW + timedelta(days=1))
+    person.invite("Work", "dentist-1", NOW + timedelta(days=1), title="Dentist")
+    person.invite("Work", "yoga-1", NOW + timedelta(days=2), title="Yoga", rrule="FREQ=DAILY;COUNT=2")
+    result = cal.sync_screened("Work", None, SINCE, lambda title, _d: "interview" in title.lower())
+    assert [e.id for e in result.events if e.recurring_event_id is None] == ["acme-1"]
+    assert len([e for e in result.events if e.recurring_event_id == "yoga-1"]) == 2  # recurring: always built
+    assert set(result.passed_over) == {"dentist-1"}
+    assert result.passed_over["dentist-1"]().title == "Dentist"
+    person.delete("dentist-1")
+    gone = cal.sync_screened("Work", result.next_token, SINCE, lambda t, d: False)
+    assert [(e.id, e.status) for e in gone.events] == [("dentist-1", EventStatus.CANCELLED)]

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
@@ -38,8 +39,8 @@ import icalendar
 from followupd.backends.ics_events import expand
 from followupd.backends.ics_output import PRODID, build_reminder, event_version
 from followupd.backends.ics_source import HORIZON
-from followupd.backends.caldav_sync import NS, QUERY, SYNC, TIMEZONE, Token, items, tombstone, xml_text
-from followupd.backends.protocols import Written
+from followupd.backends.caldav_sync import NS, QUERY, SYNC, TIMEZONE, Token, items, plain_text, tombstone, xml_text
+from followupd.backends.protocols import Screen, Written
 from followupd.backends.tzname import iana_name, system_timezone
 from followupd.core import ids
 from followupd.core.model import CalendarEvent, FollowUp, LedgerEntry, SyncResult
@@ -59,6 +60,7 @@ class CalDavCalendar:
         self._client: Any = None
         self._urls: dict[str, str] = {}  # configured calendar id -> collection URL
         self._zones: dict[str, str] = {}
+        self._screen: Screen | None = None
         self._where = f"[caldav] in {cfg.path}" if cfg.path else "[caldav]"
 
     # ---- the session -------------------------------------------------------------
@@ -166,6 +168,15 @@ class CalDavCalendar:
         return self._zones[calendar_id]
 
     def sync(self, calendar_id: str, token: str | None, time_min: datetime) -> SyncResult:
+        return self._sync(calendar_id, token, time_min, None)
+
+    def sync_screened(self, calendar_id: str, token: str | None, time_min: datetime, screen: Screen) -> SyncResult:
+        """``sync``, building only followupd's own events and those ``screen`` lets through; a plain
+        single event it rules out is kept unparsed in ``passed_over`` (most of a first sync)."""
+        return self._sync(calendar_id, token, time_min, screen)
+
+    def _sync(self, calendar_id: str, token: str | None, time_min: datetime, screen: Screen | None) -> SyncResult:
+        self._screen = screen
         state = Token.parse(token)
         url = self.calendar_url(calendar_id)
         now = datetime.now(timezone.utc)
@@ -180,10 +191,10 @@ class CalDavCalendar:
                     raise
                 # 403 valid-sync-token (RFC 6578 §3.2): the token expired or is not this calendar's
                 log.info("the sync token of calendar %r was refused; syncing it in full", calendar_id)
-                return self.sync(calendar_id, None, time_min)
+                return self._sync(calendar_id, None, time_min, screen)
             if response.status in (403, 409) and state.server:  # the token is no longer valid
                 log.info("the sync token of calendar %r was refused; syncing it in full", calendar_id)
-                return self.sync(calendar_id, None, time_min)
+                return self._sync(calendar_id, None, time_min, screen)
             if response.status == 207:
                 return self._absorb(calendar_id, response.tree, state, full=not state.server, window=window)
             log.info("calendar %r does not answer sync-collection (%s); comparing ETags instead",
@@ -201,8 +212,9 @@ class CalDavCalendar:
         if state.mode == "etags" and state.server == f"{digest}.{day}":
             return SyncResult((), state.dump(), full=False)
         fresh = Token(mode="etags", server=f"{digest}.{day}", hrefs={})
-        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in listed if d], fresh, window)
-        return SyncResult(tuple(events), fresh.dump(), full=True)
+        passed: dict[str, Callable[[], CalendarEvent]] = {}
+        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in listed if d], fresh, window, passed)
+        return SyncResult(tuple(events), fresh.dump(), full=True, passed_over=passed)
 
     def _absorb(self, calendar_id: str, tree: Any, state: Token, *, full: bool,
                 window: tuple[datetime, datetime]) -> SyncResult:
@@ -220,31 +232,51 @@ class CalDavCalendar:
             for event_id in fresh.hrefs.pop(href, []):
                 events.append(tombstone(event_id, calendar_id))
         before = {h: set(fresh.hrefs.get(h, [])) for h, _, _ in changed}
-        listed = self._events(calendar_id, changed, fresh, window)
+        passed: dict[str, Callable[[], CalendarEvent]] = {}
+        listed = self._events(calendar_id, changed, fresh, window, passed)
         events.extend(listed)
         for href, old in before.items():  # instances no longer there (an EXDATE, a moved series)
             events.extend(tombstone(i, calendar_id) for i in sorted(old - set(fresh.hrefs.get(href, []))))
-        return SyncResult(tuple(events), fresh.dump(), full=full)
+        return SyncResult(tuple(events), fresh.dump(), full=full, passed_over=passed)
 
     def _events(self, calendar_id: str, resources: Iterable[tuple[str, str, str]], token: Token,
-                window: tuple[datetime, datetime]) -> list[CalendarEvent]:
-        """The events of these resources ``(href, etag, data)``.  followupd's own reminders carry
-        the resource's ETag, which the sink recorded when it wrote them (others keep the content
-        hash ``expand`` gives, which changes only when what matters changes)."""
-        zone = ZoneInfo(self.timezone(calendar_id))
-        me = self._cfg.me.email.strip().lower()
+                window: tuple[datetime, datetime],
+                passed: dict[str, Callable[[], CalendarEvent]] | None = None) -> list[CalendarEvent]:
+        """The events of these resources ``(href, etag, data)``; with a screen, a plain event it
+        rules out goes to ``passed`` unparsed, to be built only if the tracker knows it."""
         found: list[CalendarEvent] = []
+        screen = self._screen
         for href, etag, data in resources:
-            try:
-                cal = icalendar.Calendar.from_ical(data)
-            except ValueError as exc:
-                log.warning("calendar %r: skipped %s, which does not parse (%s)", calendar_id, href, exc)
+            plain = plain_text(data) if screen is not None and passed is not None else None
+            if plain is not None and screen is not None and passed is not None and not screen(plain[1], plain[2]):
+                token.hrefs[href] = [plain[0]]  # one plain event: its id is its UID
+                passed[plain[0]] = partial(self._one, calendar_id, href, etag, data, window)
                 continue
-            listed = expand(cal, calendar_id=calendar_id, zone=zone, start=window[0], end=window[1], me=me,
-                            source=f"{calendar_id}:{href}")
-            token.hrefs[href] = [e.id for e in listed]
-            found.extend(replace(e, etag=etag) if e.written_by_followupd and etag else e for e in listed)
+            found.extend(self._build(calendar_id, href, etag, data, token, window))
         return found
+
+    def _one(self, calendar_id: str, href: str, etag: str, data: str,
+             window: tuple[datetime, datetime]) -> CalendarEvent:
+        """A passed-over event, built when the tracker asks for it (it knew it as an interview)."""
+        built = self._build(calendar_id, href, etag, data, Token("sync", None, {}), window)
+        plain = plain_text(data)
+        # moved out of the window: gone from it, as a resource that no longer holds an instance is
+        return built[0] if built else tombstone(plain[0] if plain else href, calendar_id)
+
+    def _build(self, calendar_id: str, href: str, etag: str, data: str, token: Token,
+               window: tuple[datetime, datetime]) -> list[CalendarEvent]:
+        """One resource's event instances in the window.  followupd's own reminders carry the
+        resource's ETag, which the sink recorded when it wrote them (others keep the content hash
+        ``expand`` gives, which changes only when what matters changes)."""
+        try:
+            cal = icalendar.Calendar.from_ical(data)
+        except ValueError as exc:
+            log.warning("calendar %r: skipped %s, which does not parse (%s)", calendar_id, href, exc)
+            return []
+        listed = expand(cal, calendar_id=calendar_id, zone=ZoneInfo(self.timezone(calendar_id)), start=window[0],
+                        end=window[1], me=self._cfg.me.email.strip().lower(), source=f"{calendar_id}:{href}")
+        token.hrefs[href] = [e.id for e in listed]
+        return [replace(e, etag=etag) if e.written_by_followupd and etag else e for e in listed]
 
     # ---- EventSink ----------------------------------------------------------------------
     def _uid(self, f: FollowUp) -> str:

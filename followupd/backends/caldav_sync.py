@@ -4,6 +4,7 @@ token kept between passes (``caldav_calendar`` does the requests)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import unquote
@@ -81,4 +82,30 @@ def xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-__all__ = ["NS", "QUERY", "SYNC", "TIMEZONE", "Token", "items", "status_code", "tombstone", "xml_text"]
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_TEXT_ESCAPES = {"\\n": "\n", "\\N": "\n", "\\,": ",", "\\;": ";", "\\\\": "\\"}
+
+
+def plain_text(data: str) -> tuple[str, str, str] | None:
+    """``(uid, summary, description)`` of a resource holding one plain event, read from the text
+    without parsing it; None when it needs the real parser to be judged: several components, a
+    recurrence, a cancellation, followupd's own properties, or anything unusual."""
+    text = _UNFOLD.sub("", data)
+    upper = text.upper()
+    if upper.count("BEGIN:VEVENT") != 1 or "RRULE" in upper or "RDATE" in upper or "RECURRENCE-ID" in upper \
+            or "X-FOLLOWUPD-" in upper or "STATUS:CANCELLED" in upper:
+        return None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        key = name.split(";", 1)[0].upper()
+        if sep and key in ("UID", "SUMMARY", "DESCRIPTION"):
+            if key in fields:
+                return None
+            fields[key] = re.sub(r"\\[nN,;\\]", lambda m: _TEXT_ESCAPES[m.group(0)], value)
+    if not fields.get("UID"):
+        return None
+    return fields["UID"], fields.get("SUMMARY", ""), fields.get("DESCRIPTION", "")
+
+
+__all__ = ["plain_text", "NS", "QUERY", "SYNC", "TIMEZONE", "Token", "items", "status_code", "tombstone", "xml_text"]
