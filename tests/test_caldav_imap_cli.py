@@ -82,3 +82,27 @@ def test_run_once_without_a_caldav_password_is_exit_3_with_the_fix(
     assert main(["--config", str(config), "run", "--once"]) == 3
     err = capsys.readouterr().err
     assert "followupd auth login --caldav" in err and "Traceback" not in err
+
+
+def test_explain_preview_run_status_and_outcome_on_caldav(setup: tuple[Path, Account, Account], radicale: Radicale,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import timedelta
+
+    from test_caldav_calendar import NOW
+
+    config, cal, mail = setup
+    Person(radicale, cal).invite("Work", "acme-1", NOW - timedelta(hours=3))
+    assert _login(config, "caldav", cal.password, monkeypatch) == 0
+    assert _login(config, "imap", mail.password, monkeypatch) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "explain", "Acme"]) == 0
+    assert "interview" in capsys.readouterr().out.lower()
+    assert main(["--config", str(config), "preview", "Acme"]) == 0
+    assert "Sam" in capsys.readouterr().out
+    assert main(["--config", str(config), "run", "--once"]) == 0
+    assert "wrote draft" in capsys.readouterr().out
+    assert main(["--config", str(config), "status"]) == 0
+    assert "Acme" in capsys.readouterr().out
+    assert main(["--config", str(config), "outcome", "Acme", "rejected"]) == 0
+    assert main(["--config", str(config), "run", "--once"]) == 0
