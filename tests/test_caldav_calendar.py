@@ -46,8 +46,10 @@ class Person:
         self.calendars: dict[str, Any] = {}
 
     def calendar(self, name: str) -> Any:
+        """The calendar of that name, made if there is none yet (a second Person finds the first's)."""
         if name not in self.calendars:
-            self.calendars[name] = self.principal.make_calendar(name=name)
+            existing = [c for c in self.principal.calendars() if c.get_display_name() == name]
+            self.calendars[name] = existing[0] if existing else self.principal.make_calendar(name=name)
         return self.calendars[name]
 
     def invite(self, name: str, uid: str, start: datetime, title: str = "Interview: Acme", rrule: str = "") -> Any:
