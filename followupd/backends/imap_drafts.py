@@ -145,6 +145,8 @@ class ImapDrafts:
             imap.login(imap_cfg.username, self._password())
         except imaplib.IMAP4.error as exc:
             imap.shutdown()
+            if "UNAVAILABLE" in str(exc).upper():  # RFC 5530: the server cannot log anyone in now
+                raise TransientError(f"the IMAP server {host}:{port} cannot log in now ({exc})") from None
             raise wrong_password(Service.IMAP, imap_cfg.username, str(exc)) from None
         except _ERRORS as exc:
             raise TransientError(f"the IMAP server {host}:{port} dropped the login ({exc})") from None
