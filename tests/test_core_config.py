@@ -204,3 +204,17 @@ def test_shipped_examples_load() -> None:
     assert local.references and local.me.email
     google = load(root / "followupd.google.toml")
     assert google.calendar.backend == "google" and google.google.account
+
+
+def test_a_cafile_that_is_not_there_names_its_key(tmp_path: Path) -> None:
+    from followupd.config.loader import load
+    from followupd.errors import ConfigError
+
+    config = tmp_path / "config.toml"
+    config.write_text('[me]\nname = "Jordan"\nemail = "jordan@example.org"\n[calendar]\nbackend = "caldav"\n'
+                      '[caldav]\nurl = "https://dav.example.org/"\nusername = "jordan"\ncafile = "nope.pem"\n'
+                      '[imap]\ncafile = "nope.pem"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    assert "[caldav] cafile" in str(caught.value) and "[imap] cafile" in str(caught.value)
+    assert "no such file" in str(caught.value)

@@ -14,7 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from followupd.core import addresses
 from followupd.paths import display_path
@@ -162,7 +162,10 @@ class _Reader:
         p = Path(text).expanduser()
         return Path(os.path.normpath(p if p.is_absolute() else self.base / p))
 
-    def existing_file(self, t: dict[str, Any], where: str, key: str) -> Path | None:
+    def existing_file(self, t: dict[str, Any], where: str, key: str,
+                      check: Callable[[Path], str | None] | None = templates.check_file) -> Path | None:
+        """The file ``key`` names, which must exist; ``check`` says what else is wrong with it
+        (by default: a template that cannot be read or compiled)."""
         text = self.string(t, where, key, "")
         if not text:
             return None
@@ -170,7 +173,7 @@ class _Reader:
         if not p.is_file():
             self.problem(f"{where} {key}", f"no such file: {display_path(p)}")
             return None
-        broken = templates.check_file(p)
+        broken = check(p) if check is not None else None
         if broken:
             self.problem(f"{where} {key}", f"{display_path(p)}: {broken}")
         return p
@@ -276,7 +279,7 @@ def _servers(r: _Reader, data: dict[str, Any], calendar: CalendarConfig,
     t = r.table(data, "caldav")
     url = r.string(t, "[caldav]", "url", "")
     caldav = CalDavConfig(url=url, username=r.string(t, "[caldav]", "username", ""),
-                          cafile=_cafile(r, t, "[caldav]"))
+                          cafile=r.existing_file(t, "[caldav]", "cafile", check=None))
     if calendar.backend == CalendarBackend.CALDAV:
         for key in ("url", "username"):
             if not getattr(caldav, key):
@@ -288,22 +291,12 @@ def _servers(r: _Reader, data: dict[str, Any], calendar: CalendarConfig,
     starttls = r.boolean(t, "[imap]", "starttls", port == 143) if "starttls" in t else None
     imap = ImapConfig(host=r.string(t, "[imap]", "host", ""), port=port,
                       username=r.string(t, "[imap]", "username", ""), drafts=r.string(t, "[imap]", "drafts", ""),
-                      cafile=_cafile(r, t, "[imap]"), starttls=starttls)
+                      cafile=r.existing_file(t, "[imap]", "cafile", check=None), starttls=starttls)
     if mail.backend == MailBackend.IMAP:
         for key in ("host", "username"):
             if not getattr(imap, key):
                 r.problem(f"[imap] {key}", 'is required by [mail] backend = "imap"')
     return caldav, imap
-
-
-def _cafile(r: _Reader, t: dict[str, Any], where: str) -> Path | None:
-    text = r.string(t, where, "cafile", "")
-    if not text:
-        return None
-    path = r.path(text)
-    if not path.is_file():
-        r.problem(f"{where} cafile", f"{path} is not a file (a PEM bundle of the CA to trust)")
-    return path
 
 
 def _references(r: _Reader, data: dict[str, Any]) -> tuple[Reference, ...]:
