@@ -60,7 +60,6 @@ class CalDavCalendar:
         self._client: Any = None
         self._urls: dict[str, str] = {}  # configured calendar id -> collection URL
         self._zones: dict[str, str] = {}
-        self._screen: Screen | None = None
         self._where = f"[caldav] in {cfg.path}" if cfg.path else "[caldav]"
 
     # ---- the session -------------------------------------------------------------
@@ -176,7 +175,6 @@ class CalDavCalendar:
         return self._sync(calendar_id, token, time_min, screen)
 
     def _sync(self, calendar_id: str, token: str | None, time_min: datetime, screen: Screen | None) -> SyncResult:
-        self._screen = screen
         state = Token.parse(token)
         url = self.calendar_url(calendar_id)
         now = datetime.now(timezone.utc)
@@ -196,12 +194,14 @@ class CalDavCalendar:
                 log.info("the sync token of calendar %r was refused; syncing it in full", calendar_id)
                 return self._sync(calendar_id, None, time_min, screen)
             if response.status == 207:
-                return self._absorb(calendar_id, response.tree, state, full=not state.server, window=window)
+                return self._absorb(calendar_id, response.tree, state, full=not state.server, window=window,
+                                    screen=screen)
             log.info("calendar %r does not answer sync-collection (%s); comparing ETags instead",
                      calendar_id, response.status)
-        return self._by_etags(calendar_id, url, state, window)
+        return self._by_etags(calendar_id, url, state, window, screen)
 
-    def _by_etags(self, calendar_id: str, url: str, state: Token, window: tuple[datetime, datetime]) -> SyncResult:
+    def _by_etags(self, calendar_id: str, url: str, state: Token, window: tuple[datetime, datetime],
+                  screen: Screen | None) -> SyncResult:
         response = self._request(f"listing calendar {calendar_id!r}", url, "REPORT", QUERY,
                                  {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
         if response.status != 207:
@@ -212,12 +212,11 @@ class CalDavCalendar:
         if state.mode == "etags" and state.server == f"{digest}.{day}":
             return SyncResult((), state.dump(), full=False)
         fresh = Token(mode="etags", server=f"{digest}.{day}", hrefs={})
-        passed: dict[str, Callable[[], CalendarEvent]] = {}
-        events = self._events(calendar_id, [(h, e, d) for h, e, d, _ in listed if d], fresh, window, passed)
+        events, passed = self._events(calendar_id, [(h, e, d) for h, e, d, _ in listed if d], fresh, window, screen)
         return SyncResult(tuple(events), fresh.dump(), full=True, passed_over=passed)
 
     def _absorb(self, calendar_id: str, tree: Any, state: Token, *, full: bool,
-                window: tuple[datetime, datetime]) -> SyncResult:
+                window: tuple[datetime, datetime], screen: Screen | None) -> SyncResult:
         fresh = Token(mode="sync", server=tree.findtext("d:sync-token", namespaces=NS) or "",
                        hrefs={} if full else dict(state.hrefs))
         changed: list[tuple[str, str, str]] = []
@@ -232,8 +231,7 @@ class CalDavCalendar:
             for event_id in fresh.hrefs.pop(href, []):
                 events.append(tombstone(event_id, calendar_id))
         before = {h: set(fresh.hrefs.get(h, [])) for h, _, _ in changed}
-        passed: dict[str, Callable[[], CalendarEvent]] = {}
-        listed = self._events(calendar_id, changed, fresh, window, passed)
+        listed, passed = self._events(calendar_id, changed, fresh, window, screen)
         events.extend(listed)
         for href, old in before.items():  # instances no longer there (an EXDATE, a moved series)
             events.extend(tombstone(i, calendar_id) for i in sorted(old - set(fresh.hrefs.get(href, []))))
@@ -241,27 +239,27 @@ class CalDavCalendar:
 
     def _events(self, calendar_id: str, resources: Iterable[tuple[str, str, str]], token: Token,
                 window: tuple[datetime, datetime],
-                passed: dict[str, Callable[[], CalendarEvent]] | None = None) -> list[CalendarEvent]:
-        """The events of these resources ``(href, etag, data)``; with a screen, a plain event it
-        rules out goes to ``passed`` unparsed, to be built only if the tracker knows it."""
+                screen: Screen | None) -> tuple[list[CalendarEvent], dict[str, Callable[[], CalendarEvent]]]:
+        """The events of these resources ``(href, etag, data)``, and, with a screen, the plain
+        events it rules out, kept unparsed (by id) to be built only if the tracker knows them."""
         found: list[CalendarEvent] = []
-        screen = self._screen
+        passed: dict[str, Callable[[], CalendarEvent]] = {}
         for href, etag, data in resources:
-            plain = plain_text(data) if screen is not None and passed is not None else None
-            if plain is not None and screen is not None and passed is not None and not screen(plain[1], plain[2]):
-                token.hrefs[href] = [plain[0]]  # one plain event: its id is its UID
-                passed[plain[0]] = partial(self._one, calendar_id, href, etag, data, window)
+            plain = plain_text(data) if screen is not None else None
+            if plain is not None and screen is not None and not screen(plain[1], plain[2]):
+                uid = plain[0]
+                token.hrefs[href] = [uid]  # one plain event: its id is its UID
+                passed[uid] = partial(self._one, calendar_id, uid, href, etag, data, window)
                 continue
             found.extend(self._build(calendar_id, href, etag, data, token, window))
-        return found
+        return found, passed
 
-    def _one(self, calendar_id: str, href: str, etag: str, data: str,
+    def _one(self, calendar_id: str, uid: str, href: str, etag: str, data: str,
              window: tuple[datetime, datetime]) -> CalendarEvent:
         """A passed-over event, built when the tracker asks for it (it knew it as an interview)."""
         built = self._build(calendar_id, href, etag, data, Token("sync", None, {}), window)
-        plain = plain_text(data)
         # moved out of the window: gone from it, as a resource that no longer holds an instance is
-        return built[0] if built else tombstone(plain[0] if plain else href, calendar_id)
+        return built[0] if built else tombstone(uid, calendar_id)
 
     def _build(self, calendar_id: str, href: str, etag: str, data: str, token: Token,
                window: tuple[datetime, datetime]) -> list[CalendarEvent]:
