@@ -71,13 +71,15 @@ def build_backends(cfg: Config) -> Backends:
 
 
 def _password(cfg: Config, which: str) -> Callable[[], str]:
-    """The app password, read from the keyring when first needed (then kept by the backend's
-    session): an idle pass of an IMAP sink never reads it."""
+    """The app password.  CalDAV's is read now, once (the source syncs on every pass, so a missing
+    one is said at start-up); IMAP's when first needed, so an idle pass never reads it.  Either
+    way the backend's session keeps it."""
     from followupd.auth.passwords import Service, password
 
     service = Service(which)
-    if service is Service.CALDAV:  # the source syncs on every pass: a missing password is said at once
-        password(cfg, service)
+    if service is Service.CALDAV:
+        secret = password(cfg, service)
+        return lambda: secret
     return lambda: password(cfg, service)
 
 
