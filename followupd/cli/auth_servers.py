@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from dataclasses import dataclass, field
 import sys
 from typing import TYPE_CHECKING
 
@@ -57,22 +58,36 @@ def login(args: argparse.Namespace, cfg: Config, service: Service) -> int:
     return 0
 
 
-def verify(cfg: Config, service: Service, secret: str) -> str:
-    """Log in with ``secret``; what was found (raises AuthError when refused)."""
+@dataclass(frozen=True)
+class Probe:
+    """What logging in with an app password found (``auth login``/``status`` and ``doctor``)."""
+
+    calendars: dict[str, str] = field(default_factory=dict)  # CalDAV: each configured calendar's URL
+    writable: bool | None = None  # CalDAV: may the account write to write_to (None: not reported)
+    mailbox: str = ""  # IMAP: the drafts mailbox
+
+    def summary(self, cfg: Config) -> str:
+        if self.mailbox:
+            return f"drafts mailbox {self.mailbox!r}"
+        return f"write_to {cfg.calendar.write_to!r} is {self.calendars[cfg.calendar.write_to]}"
+
+
+def verify(cfg: Config, service: Service, secret: str) -> Probe:
+    """Log in with ``secret`` and find what the configuration names (raises AuthError when refused)."""
     if service is Service.CALDAV:
         from followupd.backends.caldav_calendar import CalDavCalendar
 
         dav = CalDavCalendar(cfg, lambda: secret)
         try:
-            url = dav.calendar_url(cfg.calendar.write_to)
+            calendars = {c: dav.calendar_url(c) for c in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to))}
+            return Probe(calendars=calendars, writable=dav.may_write(cfg.calendar.write_to))
         finally:
             dav.close()
-        return f"write_to {cfg.calendar.write_to!r} is {url}"
     from followupd.backends.imap_drafts import ImapDrafts
 
     imap = ImapDrafts(cfg, lambda: secret)
     try:
-        return f"drafts mailbox {imap.mailbox()!r}"
+        return Probe(mailbox=imap.mailbox())
     finally:
         imap.close()
 
@@ -87,7 +102,7 @@ def status(cfg: Config, services: list[Service]) -> int:
             code = max(code, 3)
             continue
         try:
-            found = verify(cfg, service, passwords.password(cfg, service))
+            found = verify(cfg, service, passwords.password(cfg, service)).summary(cfg)
         except AuthError as exc:
             print(f"{'':15}refused: {exc}")
             code = max(code, 3)
@@ -110,4 +125,4 @@ def logout(cfg: Config, services: list[Service]) -> int:
     return 0
 
 
-__all__ = ["chosen", "configured", "login", "logout", "status", "verify"]
+__all__ = ["Probe", "chosen", "configured", "login", "logout", "status", "verify"]

@@ -232,35 +232,22 @@ def _server_checks(report: Report, cfg: Config) -> None:
 
 def _check_server(cfg: Config, service: Any) -> str:
     from followupd.auth import passwords
+    from followupd.cli.auth_servers import verify
 
     if not passwords.stored(cfg, service):
         raise Failed(f"no {service.label} app password stored for {passwords.username(cfg, service)!r}",
                      f"run `followupd auth login --{service.value}`", EXIT_AUTH)
-    secret = passwords.password(cfg, service)
-    if service.value == "imap":
-        from followupd.backends.imap_drafts import ImapDrafts
-
-        imap = ImapDrafts(cfg, lambda: secret)
-        try:
-            return f"{cfg.imap.username} at {cfg.imap.host}:{cfg.imap.port}: drafts go to {imap.mailbox()!r}"
-        finally:
-            imap.close()
-    from followupd.backends.caldav_calendar import CalDavCalendar
-
-    dav = CalDavCalendar(cfg, lambda: secret)
-    try:
-        for cal in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)):
-            dav.calendar_url(cal)
-        writable = dav.may_write(cfg.calendar.write_to)
-    finally:
-        dav.close()
-    if writable is False:
+    found = verify(cfg, service, passwords.password(cfg, service))
+    if found.mailbox:
+        return f"{cfg.imap.username} at {cfg.imap.host}:{cfg.imap.port}: drafts go to {found.mailbox!r}"
+    if found.writable is False:
         raise Failed(f"{cfg.caldav.username} may only read the calendar {cfg.calendar.write_to!r}",
                      "set [calendar] write_to to a calendar you may change, or ask its owner to share it "
                      "with write access", EXIT_CONFIG)
-    names = ", ".join(repr(c) for c in dict.fromkeys((*cfg.calendar.watch, cfg.calendar.write_to)))
+    names = ", ".join(repr(c) for c in found.calendars)
     return (f"{cfg.caldav.username} at {cfg.caldav.url}: found {names}; "
-            + ("reminders can be written" if writable else "write access not reported (tried on the first write)"))
+            + ("reminders can be written" if found.writable
+               else "write access not reported (tried on the first write)"))
 
 
 # --- Google ------------------------------------------------------------------------------------
