@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
+from typing import Any, Iterator
 
 from followupd.core import ids
 from followupd.core.settings import Config
@@ -68,12 +68,7 @@ class GmailDrafts:
         recipient = (f.recipient or (content.to.email if isinstance(content, DraftContent) else "")).lower()
         key = ids.draft_key(f.interview_id, f.step, recipient)
         seen: set[str] = set()
-        recent = self._retry.call(self._drafts.list(userId=_ME, maxResults=RECENT).execute,
-                                  what="looking for a draft written before")
-        query = 'to:"' + recipient.replace('"', "") + '"'
-        page_token: str | None = None
-        listing = recent
-        while True:
+        for listing in self._candidates(recipient):
             for item in listing.get("drafts", ()):
                 draft_id = str(item["id"])
                 if draft_id in seen:
@@ -83,12 +78,23 @@ class GmailDrafts:
                 if found is not None and found[0] == key:
                     self._check_unchanged(draft_id, f)
                     return Written(draft_id, found[1])
-            page_token = listing.get("nextPageToken") if listing is not recent else None
-            if listing is not recent and not page_token:
-                return None
-            listing = self._retry.call(
-                self._drafts.list(userId=_ME, q=query, maxResults=100, pageToken=page_token).execute,
-                what="looking for a draft written before")
+        return None
+
+    def _candidates(self, recipient: str) -> Iterator[dict[str, Any]]:
+        """Listings to look through, each fetched only when the one before did not hold the draft:
+        the newest drafts (the plain listing shows a new one at once), then every page of the
+        ``to:"recipient"`` search."""
+        what = "looking for a draft written before"
+        yield self._retry.call(self._drafts.list(userId=_ME, maxResults=RECENT).execute, what=what)
+        query = 'to:"' + recipient.replace('"', "") + '"'
+        page_token: str | None = None
+        while True:
+            page: dict[str, Any] = self._retry.call(
+                self._drafts.list(userId=_ME, q=query, maxResults=100, pageToken=page_token).execute, what=what)
+            yield page
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return
 
     def _check_unchanged(self, draft_id: str, f: FollowUp) -> None:
         """Raise UserEdited if the draft no longer says what ``f`` says (read in full)."""
