@@ -181,13 +181,11 @@ class ImapDrafts:
         self._uidvalidity = validity[0].decode() if validity and validity[0] else ""
 
     def _session(self) -> imaplib.IMAP4:
-        """The open connection, checked with a NOOP (which also brings news of the mailbox)."""
+        """The open connection, checked with a NOOP (which also brings news of the mailbox: what the
+        person's client expunged).  A new one SELECTs the mailbox and so learns its UIDVALIDITY."""
         if self._imap is not None:
             try:
                 self._imap.noop()
-                validity = self._imap.response("UIDVALIDITY")[1]
-                if validity and validity[0] and validity[0].decode() != self._uidvalidity:
-                    self._uidvalidity = validity[0].decode()
                 return self._imap
             except (*_ERRORS, imaplib.IMAP4.error):
                 self._imap = None
