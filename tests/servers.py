@@ -116,19 +116,40 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+class _Server:
+    """What both servers share: a folder, a certificate, a password file of pooled accounts
+    (``line`` formats one), a log, and a process of their own that ``stop`` ends with its children."""
+
+    def __init__(self, folder: Path, log_name: str, line: str) -> None:
+        self.folder = folder
+        self.cert, self.key = make_certificate(folder)
+        self.users = folder / "users"
+        self._pool = [_account() for _ in range(POOL)]
+        self.users.write_text("".join(line.format(a=a) + "\n" for a in self._pool))
+        self.log = folder / log_name
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _launch(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+
+    def new_account(self) -> Account:
+        return self._pool.pop()
+
+
 # ---------------------------------------------------------------- Radicale
 
-class Radicale:
+class Radicale(_Server):
     """Radicale over TLS with htpasswd (plain) accounts."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.cert, self.key = make_certificate(folder)
+        super().__init__(folder, "radicale.log", "{a.username}:{a.password}")
         self.port = _free_port()
-        self.users = folder / "users"
-        self._pool = [_account() for _ in range(POOL)]
-        self.users.write_text("".join(f"{a.username}:{a.password}\n" for a in self._pool))
-        self.log = folder / "radicale.log"
         self.config = folder / "config"
         self.config.write_text(f"""[server]
 hosts = 127.0.0.1:{self.port}
@@ -147,42 +168,27 @@ type = owner_only
 [logging]
 level = warning
 """)
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}/"
 
     def start(self) -> Radicale:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(self.config)],
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_tls(self.port, self.cert, self.process, self.log)
+        process = self._launch([sys.executable, "-m", "radicale", "--config", str(self.config)])
+        _wait_tls(self.port, self.cert, process, self.log)
         return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-
-    def new_account(self) -> Account:
-        return self._pool.pop()
 
 
 # ---------------------------------------------------------------- Dovecot
 
-class Dovecot:
+class Dovecot(_Server):
     """Dovecot IMAP (993 TLS and 143 STARTTLS) with passwd-file accounts and Maildir mailboxes;
     the Drafts mailbox carries SPECIAL-USE \\Drafts."""
 
     def __init__(self, folder: Path, binary: str) -> None:
-        self.folder = folder
+        super().__init__(folder, "dovecot.log", "{a.username}:{{PLAIN}}{a.password}")
         self.binary = binary
-        self.cert, self.key = make_certificate(folder)
         self.tls_port, self.starttls_port = _free_port(), _free_port()
-        self.users = folder / "users"
-        self._pool = [_account() for _ in range(POOL)]
-        self.users.write_text("".join(f"{a.username}:{{PLAIN}}{a.password}\n" for a in self._pool))
-        self.log = folder / "dovecot.log"
         self.config = folder / "dovecot.conf"
         import pwd
 
@@ -250,32 +256,49 @@ service imap-login {{
   chroot =
 }}
 """)
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Dovecot:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([self.binary, "-F", "-c", str(self.config)], stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_tls(self.tls_port, self.cert, self.process, self.log)
-        _wait_port(self.starttls_port, self.process, self.log)
+        process = self._launch([self.binary, "-F", "-c", str(self.config)])
+        _wait_tls(self.tls_port, self.cert, process, self.log)
+        _wait_port(self.starttls_port, process, self.log)
         return self
 
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
 
-    def new_account(self) -> Account:
-        return self._pool.pop()
+def followupd_toml(radicale: Radicale, cal: Account, dovecot: Dovecot, mail: Account, extra: str = "") -> str:
+    """A followupd configuration on these servers and accounts ("Work" watched and written to)."""
+    return f"""[me]
+name = "Jordan Rivera"
+email = "jordan@example.org"
+
+[calendar]
+backend = "caldav"
+watch = ["Work"]
+write_to = "Work"
+
+[mail]
+backend = "imap"
+
+[caldav]
+url = "{radicale.url}"
+username = "{cal.username}"
+cafile = "{radicale.cert}"
+
+[imap]
+host = "127.0.0.1"
+port = {dovecot.tls_port}
+username = "{mail.username}"
+cafile = "{dovecot.cert}"
+{extra}"""
 
 
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="session")
 def radicale() -> Iterator[Radicale]:
-    try:
-        import radicale as _  # noqa: F401
-    except ImportError:
-        _need("Radicale", False, "pip install radicale (the test extra installs it)")
+    import importlib.util
+
+    _need("Radicale", importlib.util.find_spec("radicale") is not None,
+          "pip install radicale (the test extra installs it)")
     _need("openssl", shutil.which("openssl") is not None, "apt install openssl")
     folder = Path(tempfile.mkdtemp(prefix="followupd-radicale-"))
     server = Radicale(folder).start()
@@ -298,4 +321,4 @@ def dovecot() -> Iterator[Dovecot]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-__all__ = ["Account", "Dovecot", "Radicale", "dovecot", "make_certificate", "radicale"]
+__all__ = ["Account", "Dovecot", "followupd_toml", "Radicale", "dovecot", "make_certificate", "radicale"]

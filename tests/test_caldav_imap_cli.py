@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from followupd.cli.app import main
-from servers import Account, Dovecot, Radicale
+from servers import Account, Dovecot, Radicale, followupd_toml
 from test_caldav_calendar import Person
 
 
@@ -20,29 +20,7 @@ def setup(radicale: Radicale, dovecot: Dovecot, tmp_path: Path) -> tuple[Path, A
     Person(radicale, cal).calendar("Work")
     config = tmp_path / "config.toml"
     (tmp_path / "out").mkdir()
-    config.write_text(f"""[me]
-name = "Jordan Rivera"
-email = "jordan@example.org"
-
-[calendar]
-backend = "caldav"
-watch = ["Work"]
-write_to = "Work"
-
-[mail]
-backend = "imap"
-
-[caldav]
-url = "{radicale.url}"
-username = "{cal.username}"
-cafile = "{radicale.cert}"
-
-[imap]
-host = "127.0.0.1"
-port = {dovecot.tls_port}
-username = "{mail.username}"
-cafile = "{dovecot.cert}"
-""")
+    config.write_text(followupd_toml(radicale, cal, dovecot, mail))
     config.chmod(0o600)
     return config, cal, mail
 

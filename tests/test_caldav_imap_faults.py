@@ -20,9 +20,8 @@ import pytest
 
 from followupd.core.model import DRAFT_KEY_HEADER
 from followupd.errors import TransientError
-from followupd.runtime.engine import open_engine
 from followupd_under_test import SLOW_WRITES, command
-from servers import Dovecot, Radicale
+from servers import Dovecot, Radicale, followupd_toml
 from test_caldav_calendar import NOW, Person as CalendarPerson
 from test_caldav_imap_e2e import World
 from test_imap_drafts import Person as MailPerson
@@ -115,30 +114,14 @@ def test_kill9_never_duplicates_never_loses(radicale: Radicale, dovecot: Dovecot
         base = tmp_path / name
         base.mkdir()
         config = base / "config.toml"
-        config.write_text(f"""[me]
-name = "Jordan Rivera"
-email = "jordan@example.org"
-[calendar]
-backend = "caldav"
-watch = ["Work"]
-write_to = "Work"
-[mail]
-backend = "imap"
-[caldav]
-url = "{radicale.url}"
-username = "{cal.username}"
-cafile = "{radicale.cert}"
-[imap]
-host = "127.0.0.1"
-port = {dovecot.tls_port}
-username = "{mail.username}"
-cafile = "{dovecot.cert}"
+        config.write_text(followupd_toml(radicale, cal, dovecot, mail, extra="""
 [security]
 allow_insecure_keyring = true   # the subprocesses keep the app passwords in a file keyring in this HOME
+
 [[references]]
 name = "Dana Lee"
 email = "dana@example.org"
-""")
+"""))
         config.chmod(0o600)
         env = dict(os.environ, HOME=str(base), XDG_STATE_HOME=str(base / "state"), XDG_CONFIG_HOME=str(base / "cfg"),
                    XDG_DATA_HOME=str(base / "data"), PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
