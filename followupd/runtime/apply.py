@@ -111,8 +111,6 @@ class ApplyResult:
     lines: list[str] = field(default_factory=list)
     applied: int = 0
     stopped: bool = False  # a stop was requested before every action ran
-    failed: list[str] = field(default_factory=list)  # keys whose action failed in this pass
-    waiting: int = 0  # actions held back: their row failed before and is not due again yet
 
 
 class Applier:
@@ -135,8 +133,7 @@ class Applier:
             op = operation(action)
             entry = None if isinstance(action, (Create, Skip)) else action.entry
             if op is not None and not attempts.due(entry, op, now):
-                result.waiting += 1
-                continue
+                continue  # its row failed before and is not due again yet
             try:
                 line = self._one(action)
             except _NOT_ONE_ITEMS:
@@ -147,7 +144,6 @@ class Applier:
             except Exception as exc:  # noqa: BLE001 - one item's failure: recorded, the pass goes on
                 assert op is not None, "ledger-only actions make no backend call"
                 result.lines.append(self._failed(action, op, exc))
-                result.failed.append(action_key(action))
                 continue
             log.info("%s", line)
             result.lines.append(line)

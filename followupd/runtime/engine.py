@@ -45,7 +45,6 @@ class PassReport:
     interviews: int = 0  # live interviews known
     next_due: tuple[datetime, str] | None = None  # the next follow-up moment and what it is
     summary: str = ""  # one line for systemd STATUS=
-    failed: int = 0  # actions that failed in this pass, each recorded on its row
     attention: int = 0  # follow-ups set aside as needing attention (SPEC §4.10), this pass or before
 
 
@@ -119,7 +118,6 @@ class Engine:
             self.state.put_interviews(list(tracker.changed.values()))
             applied = Applier(self.backends, self.state, self.clock, titles).run(actions, lambda: self._stop)
             report.actions = applied.lines
-            report.failed = len(applied.failed)
             if not applied.stopped:
                 written = self.state.ledger_for(work)
                 self.state.settle(settled(work, written.values(), desired, now))
