@@ -153,6 +153,7 @@ def _check_me(cfg: Config) -> str:
 
 def _check_failing() -> str:
     """The follow-ups set aside after failing again and again (SPEC §4.10), and those failing."""
+    from followupd.core.attempts import needing_attention
     from followupd.store.state import State, default_path
 
     if not default_path().exists():
@@ -164,7 +165,7 @@ def _check_failing() -> str:
         lines = [f"{e.kind.value} '{e.title or e.step}'{' to ' + e.recipient if e.recipient else ''}: "
                  f"{e.failure.action} failed {e.failure.attempts} times: {e.failure.error}"
                  for e in held if e.failure is not None]
-        raise Failed(f"{len(held)} need{'s' if len(held) == 1 else ''} attention (set aside)\n" + "\n".join(lines),
+        raise Failed(f"{needing_attention(len(held))} (set aside)\n" + "\n".join(lines),
                      "fix the cause, then run `followupd retry`")
     if failing:
         return f"{len(failing)} failing, tried again on later passes (see `followupd status`)"

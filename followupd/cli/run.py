@@ -8,6 +8,7 @@ import os
 import sys
 
 from followupd.cli.context import Context
+from followupd.core.attempts import needing_attention
 from followupd.runtime.daemon import Daemon, config_loader, engine_factory
 from followupd.runtime import engine as engines
 from followupd.runtime.notify import Notifier
@@ -66,8 +67,7 @@ def run_once(ctx: Context, dry_run: bool) -> int:
         actions_log.removeHandler(warnings)
         actions_log.propagate = True
     if report.attention:
-        n = report.attention
-        print(f"followupd: {n} follow-up{'s need' if n != 1 else ' needs'} attention (set aside after failing "
+        print(f"followupd: {needing_attention(report.attention)} (set aside after failing "
               "again and again): see `followupd status`, fix the cause, then run `followupd retry`",
               file=sys.stderr)
     if ctx.quiet:

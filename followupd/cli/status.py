@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from followupd.core import steps as registry
+from followupd.core.attempts import needing_attention
 from followupd.core.model import Failure, FollowUp, Kind, LedgerEntry, Outcome, Status
 from followupd.core.records import InterviewRecord
 from followupd.core.settings import Config
@@ -159,7 +160,7 @@ def _print_attention(report: list[tuple[InterviewRecord, list[StepLine]]]) -> No
     held = [(rec, s) for rec, lines in report for s in lines if s.failure is not None and s.failure.needs_attention]
     if not held:
         return
-    print(f"!! {len(held)} follow-up{'s need' if len(held) != 1 else ' needs'} attention: "
+    print(f"!! {needing_attention(len(held))}: "
           "fix the cause, then run `followupd retry` !!")
     for rec, s in held:
         assert s.failure is not None

@@ -45,4 +45,9 @@ def after_failure(entry: LedgerEntry | None, action: str, error: str, now: datet
     return Failure(action, attempts, text, now + wait if wait is not None else None)
 
 
-__all__ = ["MAX_ATTEMPTS", "RETRY_DELAYS", "UPDATE", "WITHDRAW", "WRITE", "after_failure", "due"]
+def needing_attention(n: int) -> str:
+    """"1 follow-up needs attention", "3 follow-ups need attention" (STATUS=, status, run, doctor)."""
+    return f"{n} follow-up{'s need' if n != 1 else ' needs'} attention"
+
+
+__all__ = ["MAX_ATTEMPTS", "needing_attention", "RETRY_DELAYS", "UPDATE", "WITHDRAW", "WRITE", "after_failure", "due"]

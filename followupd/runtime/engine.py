@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from followupd.backends.protocols import Backends, ScreeningEventSource
 from followupd.config.templates import with_templates
-from followupd.core import applications, detect, plan
+from followupd.core import applications, attempts, detect, plan
 from followupd.core.model import FollowUp, Interview, Kind, LedgerEntry, SyncResult
 from followupd.core.reconcile import Action, reconcile, withdrawals
 from followupd.core.settings import Config
@@ -222,8 +222,7 @@ def _summary(calendars: int, report: PassReport) -> str:
         at, label = report.next_due
         parts.append(f"next: {label} {at:%a %H:%M}")
     if report.attention:
-        parts.append(f"{report.attention} follow-up{'s need' if report.attention != 1 else ' needs'} attention "
-                     "(followupd status)")
+        parts.append(f"{attempts.needing_attention(report.attention)} (followupd status)")
     return " · ".join(parts)
 
 
